@@ -21,7 +21,9 @@ def _typed(field_name: str, ftype: FieldType) -> str:
         return f"{text} AS {field_name}"
     if ftype is FieldType.TIMESTAMP:
         # Instants carry an offset (Z); convert through TIMESTAMPTZ so offsets are honoured.
-        return f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS {field_name}"
+        return (
+            f"TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS {field_name}"
+        )
     if ftype in (FieldType.INT, FieldType.BIGINT):
         # A JSON number with a fraction is not an integer (DuckDB would round 12.5 to 13).
         return (
@@ -33,7 +35,7 @@ def _typed(field_name: str, ftype: FieldType) -> str:
 
 def reasons(values: Sequence[bytes], ingested_at: datetime | None = None) -> list[list[str]]:
     """The sorted reason codes of each raw value (an empty list = accepted)."""
-    import duckdb  # noqa: PLC0415 - only this offline checker needs DuckDB
+    import duckdb  # only this offline checker needs DuckDB
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")

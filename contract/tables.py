@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from contract.fields import TRIP_FIELDS, Field, FieldType
 
-S, I, B, D, T = (
+S, INT, B, D, T = (
     FieldType.STRING,
     FieldType.INT,
     FieldType.BIGINT,
@@ -30,7 +30,9 @@ class Table:
         return [{"name": c.name, "type": c.type.glue, "comment": c.doc} for c in self.columns]
 
     def glue_partition_keys(self) -> list[dict[str, str]]:
-        return [{"name": c.name, "type": c.type.glue, "comment": c.doc} for c in self.partition_keys]
+        return [
+            {"name": c.name, "type": c.type.glue, "comment": c.doc} for c in self.partition_keys
+        ]
 
 
 _DT = Field("dt", S, True, "UTC date, YYYY-MM-DD.")
@@ -45,7 +47,7 @@ TRIPS = Table(
         Field("dropoff_borough", S, False, "Borough of the dropoff zone."),
         Field("dropoff_zone", S, False, "Name of the dropoff zone."),
         Field("duration_s", B, True, "dropoff_at - pickup_at in seconds."),
-        Field("kafka_partition", I, True, "Kafka partition the record was read from."),
+        Field("kafka_partition", INT, True, "Kafka partition the record was read from."),
         Field("kafka_offset", B, True, "Kafka offset the record was read from."),
         Field("ingested_at", T, True, "When the stream read the record (Kafka timestamp), UTC."),
     ),
@@ -60,7 +62,7 @@ ZONE_METRICS = Table(
     columns=(
         Field("window_start", T, True, "Start of the 5-minute pickup window, UTC."),
         Field("service", S, True, "yellow or green."),
-        Field("pickup_zone_id", I, True, "Pickup zone id."),
+        Field("pickup_zone_id", INT, True, "Pickup zone id."),
         Field("pickup_borough", S, False, "Borough of the pickup zone."),
         Field("trips", B, True, "Trips."),
         Field("passengers", B, True, "Sum of passenger_count (nulls as 0)."),
@@ -68,8 +70,12 @@ ZONE_METRICS = Table(
         Field("fare_sum", D, True, "Sum of fare_amount."),
         Field("distance_sum", D, True, "Sum of trip_distance."),
         Field("duration_s_sum", B, True, "Sum of duration_s."),
-        Field("card_tip_sum", D, True, "Sum of tip_amount on card trips (cash tips are unrecorded)."),
-        Field("card_fare_sum", D, True, "Sum of fare_amount on card trips; tip rate = tips / this."),
+        Field(
+            "card_tip_sum", D, True, "Sum of tip_amount on card trips (cash tips are unrecorded)."
+        ),
+        Field(
+            "card_fare_sum", D, True, "Sum of fare_amount on card trips; tip rate = tips / this."
+        ),
         Field("batch_id", B, True, "Micro-batch that wrote the row."),
     ),
     partition_keys=(_DT, Field("hour", S, True, "UTC hour of window_start, 00..23.")),
@@ -79,11 +85,13 @@ DEAD_LETTERS = Table(
     name="dead_letters",
     doc="Records the stream rejected, with every reason; nothing is dropped silently.",
     columns=(
-        Field("raw_value", S, False, "The Kafka value as received (UTF-8, invalid bytes replaced)."),
+        Field(
+            "raw_value", S, False, "The Kafka value as received (UTF-8, invalid bytes replaced)."
+        ),
         Field("trip_id", S, False, "trip_id if it could be read."),
         Field("reasons", FieldType.STRING_ARRAY, True, "Reason codes (see docs/validation.md)."),
         Field("topic", S, True, "Kafka topic."),
-        Field("kafka_partition", I, True, "Kafka partition."),
+        Field("kafka_partition", INT, True, "Kafka partition."),
         Field("kafka_offset", B, True, "Kafka offset."),
         Field("ingested_at", T, True, "When the stream read the record (Kafka timestamp), UTC."),
     ),

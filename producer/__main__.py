@@ -19,11 +19,18 @@ from producer.tlc import UnmappableFile
 
 def _kafka_args(p: argparse.ArgumentParser) -> None:
     d = ProducerSettings()
-    p.add_argument("--bootstrap", default=d.bootstrap_servers,
-                   help=f"Kafka bootstrap servers (env PRODUCER_BOOTSTRAP_SERVERS; {d.bootstrap_servers})")
+    p.add_argument(
+        "--bootstrap",
+        default=d.bootstrap_servers,
+        help=f"Kafka bootstrap servers (env PRODUCER_BOOTSTRAP_SERVERS; {d.bootstrap_servers})",
+    )
     p.add_argument("--topic", default=d.topic, help=f"topic (env PRODUCER_TOPIC; {d.topic})")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar (default: when stderr is a terminal; else a line every 5 s)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: when stderr is a terminal; else a line every 5 s)",
+    )
 
 
 def _utc(text: str) -> datetime:
@@ -45,12 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     stop = syn.add_mutually_exclusive_group(required=True)
     stop.add_argument("--count", type=int, help="number of records to send")
     stop.add_argument("--duration", type=float, help="seconds to keep sending")
-    syn.add_argument("--rate", type=float, default=0,
-                     help="records per second (0 = as fast as possible)")
-    syn.add_argument("--bad-fraction", type=float, default=0.0,
-                     help="share of deliberately bad records, 0..1 (for tests and demos)")
-    syn.add_argument("--bad-kinds", default="all",
-                     help=f"comma-separated kinds or 'all': {', '.join(BAD_BY_NAME)}")
+    syn.add_argument(
+        "--rate", type=float, default=0, help="records per second (0 = as fast as possible)"
+    )
+    syn.add_argument(
+        "--bad-fraction",
+        type=float,
+        default=0.0,
+        help="share of deliberately bad records, 0..1 (for tests and demos)",
+    )
+    syn.add_argument(
+        "--bad-kinds",
+        default="all",
+        help=f"comma-separated kinds or 'all': {', '.join(BAD_BY_NAME)}",
+    )
     syn.add_argument("--seed", type=int, help="random seed (same seed = same trip ids)")
     syn.add_argument("--start", type=_utc, help="backfill from this UTC instant (ISO-8601)")
     syn.add_argument("--end", type=_utc, help="backfill until this UTC instant (ISO-8601)")
@@ -64,14 +79,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _kafka_args(rep)
     rep.add_argument("files", nargs="+", help="TLC files (*.csv, *.parquet)")
-    rep.add_argument("--speed", type=float, default=0,
-                     help="N x real time by dropoff time (0 = as fast as possible)")
-    rep.add_argument("--shift", action="store_true",
-                     help="move event times so the replay looks live (durations kept)")
-    rep.add_argument("--max-gap", type=float, default=5.0,
-                     help="longest pause between two records when paced, seconds")
-    rep.add_argument("--service", choices=["yellow", "green"],
-                     help="override the service detected from the columns")
+    rep.add_argument(
+        "--speed",
+        type=float,
+        default=0,
+        help="N x real time by dropoff time (0 = as fast as possible)",
+    )
+    rep.add_argument(
+        "--shift",
+        action="store_true",
+        help="move event times so the replay looks live (durations kept)",
+    )
+    rep.add_argument(
+        "--max-gap",
+        type=float,
+        default=5.0,
+        help="longest pause between two records when paced, seconds",
+    )
+    rep.add_argument(
+        "--service",
+        choices=["yellow", "green"],
+        help="override the service detected from the columns",
+    )
     rep.add_argument("--repeat", type=int, default=1, help="replay the files this many times")
     return parser
 
@@ -83,14 +112,24 @@ def _records(args: argparse.Namespace) -> tuple[Iterator[Outgoing], int | None]:
         if not 0 <= args.bad_fraction <= 1:
             raise SystemExit("--bad-fraction must be between 0 and 1")
         try:
-            kinds = BAD_KINDS if args.bad_kinds == "all" else tuple(
-                BAD_BY_NAME[k.strip()] for k in args.bad_kinds.split(","))
+            kinds = (
+                BAD_KINDS
+                if args.bad_kinds == "all"
+                else tuple(BAD_BY_NAME[k.strip()] for k in args.bad_kinds.split(","))
+            )
         except KeyError as exc:
             raise SystemExit(f"unknown bad kind {exc}; known: {', '.join(BAD_BY_NAME)}") from exc
         gen = SyntheticTrips(Profile.load(), seed=args.seed)
-        it = synthetic_records(gen, count=args.count, duration_s=args.duration,
-                               rate=args.rate or None, bad_fraction=args.bad_fraction,
-                               bad_kinds=kinds, start=args.start, end=args.end)
+        it = synthetic_records(
+            gen,
+            count=args.count,
+            duration_s=args.duration,
+            rate=args.rate or None,
+            bad_fraction=args.bad_fraction,
+            bad_kinds=kinds,
+            start=args.start,
+            end=args.end,
+        )
         return it, args.count
     try:
         files = load_files(args.files, args.service)

@@ -29,8 +29,12 @@ def iso_utc(col: pa.Array | pa.ChunkedArray) -> list[str | None]:
 
 
 def envelope(trip_id: str, service: str, source: str) -> dict[str, object]:
-    return {"schema_version": SCHEMA_VERSION, "trip_id": trip_id, "service": service,
-            "source": source}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "trip_id": trip_id,
+        "service": service,
+        "source": source,
+    }
 
 
 class Pacer:
@@ -65,8 +69,11 @@ def send_all(
             if not show_bar and now - last_line >= 5:
                 last_line = now
                 s = sink.summary
-                print(f"sent {s.sent:,} delivered {s.delivered:,} failed {s.failed:,}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"sent {s.sent:,} delivered {s.delivered:,} failed {s.failed:,}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     bar.update(n & 0xFFF)
     bar.close()
     return sink.close()

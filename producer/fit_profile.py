@@ -1,4 +1,6 @@
-"""Fit the synthetic generator's profile from the real TLC samples: ``python -m producer.fit_profile``.
+"""Fit the synthetic generator's profile from the real TLC samples.
+
+Run ``python -m producer.fit_profile``.
 
 Learns zone popularity, time-of-day shape, distance, speed (so durations follow distance),
 fare = base + per mile + per minute, card tip rates and the categorical mixes, from the
@@ -23,7 +25,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tlc"
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
-    return t.column(name).to_numpy(zero_copy_only=False)
+    return np.asarray(t.column(name).to_numpy(zero_copy_only=False))
 
 
 def _shares(values: np.ndarray) -> dict[str, float]:

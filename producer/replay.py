@@ -28,7 +28,7 @@ _US = 1_000_000
 
 
 def _micros(col: pa.ChunkedArray) -> np.ndarray:
-    return pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype("float64")
+    return np.asarray(pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False), dtype="float64")
 
 
 class Plan(NamedTuple):

@@ -37,7 +37,7 @@ class Profile:
 
     def weights(self, key: str) -> np.ndarray:
         w = np.asarray(self.raw[key], dtype=float)
-        return w / w.sum()
+        return np.asarray(w / w.sum())
 
     def categorical(self, key: str) -> tuple[list[int | None], np.ndarray]:
         shares: dict[str, float] = self.raw[key]
@@ -49,15 +49,19 @@ class Profile:
 class SyntheticTrips:
     def __init__(self, profile: Profile, seed: int | None = None) -> None:
         self.p = profile
-        self.seed = int(np.random.SeedSequence(seed).entropy % 2**63) if seed is None else seed
+        self.seed = seed if seed is not None else int(np.random.SeedSequence().generate_state(1)[0])
         self.rng = np.random.default_rng(self.seed)
         self._pu = profile.weights("pickup_zone_weights")
         self._do = profile.weights("dropoff_zone_weights")
         self._hours = profile.weights("hour_of_day_weights")
         self._cats = {
             k: profile.categorical(k)
-            for k in ("passenger_count_share", "payment_type_share", "rate_code_share",
-                      "vendor_share")
+            for k in (
+                "passenger_count_share",
+                "payment_type_share",
+                "rate_code_share",
+                "vendor_share",
+            )
         }
         self._seq = 0
 
@@ -99,22 +103,54 @@ class SyntheticTrips:
         airport_l = np.where(green, np.nan, airport).tolist()
         ids = [f"syn-{self.seed:x}-{i:x}" for i in range(self._seq, self._seq + n)]
         cols = zip(
-            ids, svc, vendors, pickups, dropoffs, pu.tolist(), do.tolist(), passengers,
-            dist.tolist(), rates, payment, fare.tolist(), tip.tolist(), total.tolist(),
-            congestion.tolist(), airport_l, green_l, strict=True,
+            ids,
+            svc,
+            vendors,
+            pickups,
+            dropoffs,
+            pu.tolist(),
+            do.tolist(),
+            passengers,
+            dist.tolist(),
+            rates,
+            payment,
+            fare.tolist(),
+            tip.tolist(),
+            total.tolist(),
+            congestion.tolist(),
+            airport_l,
+            green_l,
+            strict=True,
         )
         # One dict literal per trip (keys in contract order): the hot loop of the producer.
         out = [
             {
-                "schema_version": SCHEMA_VERSION, "trip_id": tid, "service": s,
-                "source": "synthetic", "vendor_id": v, "pickup_at": pa, "dropoff_at": da,
-                "pickup_zone_id": z1, "dropoff_zone_id": z2, "passenger_count": pc,
-                "trip_distance": d, "rate_code_id": rc, "store_and_fwd_flag": "N",
-                "payment_type": pt, "fare_amount": f, "extra": 1.0, "mta_tax": 0.5,
-                "tip_amount": tp, "tolls_amount": 0.0, "improvement_surcharge": 1.0,
-                "total_amount": tot, "congestion_surcharge": cg,
-                "airport_fee": None if g else ap, "cbd_congestion_fee": None if g else 0.75,
-                "ehail_fee": None, "trip_type": 1 if g else None,
+                "schema_version": SCHEMA_VERSION,
+                "trip_id": tid,
+                "service": s,
+                "source": "synthetic",
+                "vendor_id": v,
+                "pickup_at": pa,
+                "dropoff_at": da,
+                "pickup_zone_id": z1,
+                "dropoff_zone_id": z2,
+                "passenger_count": pc,
+                "trip_distance": d,
+                "rate_code_id": rc,
+                "store_and_fwd_flag": "N",
+                "payment_type": pt,
+                "fare_amount": f,
+                "extra": 1.0,
+                "mta_tax": 0.5,
+                "tip_amount": tp,
+                "tolls_amount": 0.0,
+                "improvement_surcharge": 1.0,
+                "total_amount": tot,
+                "congestion_surcharge": cg,
+                "airport_fee": None if g else ap,
+                "cbd_congestion_fee": None if g else 0.75,
+                "ehail_fee": None,
+                "trip_type": 1 if g else None,
             }
             for tid, s, v, pa, da, z1, z2, pc, d, rc, pt, f, tp, tot, cg, ap, g in cols
         ]
@@ -128,7 +164,7 @@ class SyntheticTrips:
         day = self.rng.integers(0, days, n)
         hour = self.rng.choice(24, size=n, p=self._hours)
         secs = t0 - t0 % 86400 + day * 86400 + hour * 3600 + self.rng.integers(0, 3600, n)
-        return np.clip(secs, t0, t1 - 1).astype(float)
+        return np.asarray(np.clip(secs, t0, t1 - 1), dtype=float)
 
 
 # The dict literal in SyntheticTrips.chunk must carry exactly the contract's fields, in order.

@@ -43,7 +43,7 @@ class TlcFile:
 
     @property
     def rows(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
 
 def _service_of(columns: list[str], path: Path, override: str | None) -> str:
@@ -89,7 +89,8 @@ def _read(path: Path) -> pa.Table:
     if suffix == ".parquet":
         return pq.read_table(path)
     if suffix in (".csv", ".gz"):
-        return pacsv.read_csv(path)
+        # Empty CSV cells are missing values, not empty strings (store_and_fwd_flag).
+        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
     raise UnmappableFile(f"{path}: unsupported file type {suffix!r} (CSV or Parquet)")
 
 

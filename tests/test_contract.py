@@ -51,13 +51,19 @@ def test_every_rule_has_a_record_that_breaks_it(good_record: dict[str, Any]) -> 
         ({"pickup_at": "2009-01-01T00:03:41Z", "dropoff_at": "2009-01-01T00:13:41Z"}, "2009"),
     ],
 )
-def test_real_oddities_are_kept(good_record: dict[str, Any], change: dict[str, Any], kept: str) -> None:
+def test_real_oddities_are_kept(
+    good_record: dict[str, Any], change: dict[str, Any], kept: str
+) -> None:
     assert reasons([encode({**good_record, **change})]) == [[]], kept
 
 
 def test_timestamp_offsets_are_honoured(good_record: dict[str, Any]) -> None:
     # 12:30+02:00 is 10:30Z, before a 10:40Z dropoff: fine; 12:30Z would be after it.
-    rec = {**good_record, "pickup_at": "2025-02-01T12:30:00+02:00", "dropoff_at": "2025-02-01T10:40:00Z"}
+    rec = {
+        **good_record,
+        "pickup_at": "2025-02-01T12:30:00+02:00",
+        "dropoff_at": "2025-02-01T10:40:00Z",
+    }
     assert reasons([encode(rec)]) == [[]]
     rec["pickup_at"] = "2025-02-01T12:30:00Z"
     assert reasons([encode(rec)]) == [["dropoff_before_pickup"]]
