@@ -39,7 +39,7 @@ lint: install ## ruff lint + format check
 	$(PY) -m ruff format --check .
 
 typecheck: install ## mypy --strict on every package
-	$(PY) -m mypy contract producer localstack
+	$(PY) -m mypy contract producer localstack spark bench
 
 test: lint typecheck ## Lint, type-check and run every test (starts its own Kafka on other ports)
 	$(PY) -m pytest

@@ -21,9 +21,7 @@ def _typed(field_name: str, ftype: FieldType) -> str:
         return f"{text} AS {field_name}"
     if ftype is FieldType.TIMESTAMP:
         # Instants carry an offset (Z); convert through TIMESTAMPTZ so offsets are honoured.
-        return (
-            f"TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS {field_name}"
-        )
+        return f"TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS {field_name}"
     if ftype in (FieldType.INT, FieldType.BIGINT):
         # A JSON number with a fraction is not an integer (DuckDB would round 12.5 to 13).
         return (

@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+# Session fixtures: a test Kafka broker, the AWS twin (+ Terraform lake), one SparkSession.
+pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.twin", "tests.fixtures.spark"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TLC = ROOT.parent / "shared" / "data" / "tlc"
 TLC_FILES = sorted(p for p in TLC.glob("*_tripdata_*") if p.suffix in (".csv", ".parquet"))

@@ -1,0 +1,1 @@
+"""The Structured Streaming job: Kafka -> parse, validate, dedup, enrich -> the S3 lake."""

@@ -1,0 +1,7 @@
+"""``python -m spark``: the stream job (same entry point on EMR Serverless)."""
+
+import sys
+
+from spark.job import main
+
+sys.exit(main())
