@@ -31,10 +31,11 @@ from producer.bad import BAD_KINDS
 from producer.synthetic import Profile, SyntheticTrips
 from tests.conftest import ROOT
 from tests.fixtures.kafka import fresh_topic
+from tests.fixtures.twin import TEST_DIR
 
 pytestmark = [pytest.mark.spark, pytest.mark.kafka, pytest.mark.twin]
 
-E2E_DIR = ROOT / ".local" / "test" / "spark-e2e"
+E2E_DIR = TEST_DIR / "spark-e2e"
 HTTPFS = next(
     Path(duckdb_extension_httpfs.__file__).parent.glob("extensions/*/httpfs.duckdb_extension")
 )

@@ -17,9 +17,9 @@ from contract import TABLES
 from localstack.terraform import Terraform, TerraformSettings
 from localstack.twin import Twin
 from tests.conftest import ROOT
+from tests.fixtures.twin import TEST_DIR
 
 TERRAFORM_DIR = ROOT / "terraform"
-TEST_DIR = ROOT / ".local" / "test"
 
 
 def test_fmt_is_clean() -> None:
