@@ -21,24 +21,23 @@ from typing import Any
 
 import boto3
 import duckdb
-import duckdb_extension_httpfs
 import numpy as np
 import pytest
 from confluent_kafka import Producer
 
+from contract.check import reasons
 from contract.record import encode
+from localstack.duck import connect_s3
 from producer.bad import BAD_KINDS
+from producer.replay import load_files, replay_records
 from producer.synthetic import Profile, SyntheticTrips
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TLC_FILES
 from tests.fixtures.kafka import fresh_topic
 from tests.fixtures.twin import TEST_DIR
 
 pytestmark = [pytest.mark.spark, pytest.mark.kafka, pytest.mark.twin]
 
 E2E_DIR = TEST_DIR / "spark-e2e"
-HTTPFS = next(
-    Path(duckdb_extension_httpfs.__file__).parent.glob("extensions/*/httpfs.duckdb_extension")
-)
 JOB_TIMEOUT_S = 300
 
 
@@ -49,6 +48,9 @@ class Feed:
     good_ids: set[str] = field(default_factory=set)
     duplicates: int = 0
     bad: dict[tuple[int, int], str] = field(default_factory=dict)  # (partition, offset) -> reason
+    # Real TLC records rejected by the rules: their exact reason list, as contract.check (DuckDB)
+    # computes it, so Spark's evaluation of the rules is checked against a second engine.
+    real_bad: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     sent: int = 0
 
 
@@ -71,17 +73,18 @@ def produce(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]]
 
 
 def build_feed(
-    n_good: int, n_dupes: int, seed: int
-) -> tuple[list[tuple[Any, bytes, str | None]], set[str]]:
-    """(key, value, expected reason or None) in send order: good trips over a few hours, one
-    record of every bad kind twice, and exact duplicates of some good ones."""
+    n_good: int, n_dupes: int, seed: int, real: bool = False
+) -> tuple[list[tuple[Any, bytes, str | list[str] | None]], set[str]]:
+    """(key, value, expected reason(s) or None) in send order: good trips over a few hours, one
+    record of every bad kind twice, exact duplicates of some good ones and, with ``real``, every
+    record of every shared TLC file (expected reasons from contract.check)."""
     gen = SyntheticTrips(Profile.load(), seed=seed)
     start = datetime(2025, 1, 15, 6, tzinfo=UTC).timestamp()
     ends = start + np.sort(np.random.default_rng(seed).uniform(0, 4 * 3600, n_good))
     recs = gen.chunk(n_good, ends)
     for i, r in enumerate(recs):
         r["trip_id"] = f"e2e-{seed}-{i}"
-    out: list[tuple[Any, bytes, str | None]] = [
+    out: list[tuple[Any, bytes, str | list[str] | None]] = [
         (r["trip_id"].encode(), encode(r), None) for r in recs
     ]
     for k, kind in enumerate(BAD_KINDS * 2):
@@ -92,15 +95,31 @@ def build_feed(
         out.insert(
             int(rng.integers(0, len(out))), (recs[i]["trip_id"].encode(), encode(recs[i]), None)
         )
-    return out, {r["trip_id"] for r in recs}
+    good = {r["trip_id"] for r in recs}
+    if real:
+        replayed = [r for f in load_files(TLC_FILES) for r in replay_records(f)]
+        expected = reasons([r.value for r in replayed], datetime.now(UTC))
+        for r, why in zip(replayed, expected, strict=True):
+            out.append((r.key, r.value, why or None))
+            if not why:
+                good.add(decode_id(r.value))
+    return out, good
 
 
-def send_feed(bootstrap: str, topic: str, n_good: int, n_dupes: int, seed: int) -> Feed:
-    items, good_ids = build_feed(n_good, n_dupes, seed)
+def decode_id(value: bytes) -> str:
+    return str(json.loads(value)["trip_id"])
+
+
+def send_feed(
+    bootstrap: str, topic: str, n_good: int, n_dupes: int, seed: int, real: bool = False
+) -> Feed:
+    items, good_ids = build_feed(n_good, n_dupes, seed, real)
     msgs = produce(bootstrap, topic, [(k, v) for k, v, _ in items])
     feed = Feed(good_ids=good_ids, duplicates=n_dupes, sent=len(items))
     for (_, _, reason), m in zip(items, msgs, strict=True):
-        if reason:
+        if isinstance(reason, list):
+            feed.real_bad[(m.partition(), m.offset())] = reason
+        elif reason:
             feed.bad[(m.partition(), m.offset())] = reason
     return feed
 
@@ -190,14 +209,7 @@ def stream(kafka_broker: Any, twin: Any, lake: dict[str, Any], tmp_path: Path) -
 
 
 def duck(endpoint_url: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute(f"LOAD '{HTTPFS}'")
-    host = endpoint_url.removeprefix("http://")
-    con.execute(
-        f"CREATE SECRET (TYPE s3, KEY_ID 'test', SECRET 'test', REGION 'us-east-1', "
-        f"ENDPOINT '{host}', URL_STYLE 'path', USE_SSL false)"
-    )
-    return con
+    return connect_s3(endpoint_url, "test", "test")
 
 
 def objects(s3: Any, bucket: str, prefix: str) -> dict[str, tuple[str, int]]:
@@ -244,15 +256,18 @@ def assert_exactly_once(view: LakeView, feed: Feed) -> None:
     assert view.trips + len(view.dead) == feed.sent - feed.duplicates
     dead = {(p, o): reasons for p, o, reasons in view.dead}
     assert len(dead) == len(view.dead)  # no dead letter twice
+    assert len(dead) == len(feed.bad) + len(feed.real_bad)
     for pos, reason in feed.bad.items():
         assert reason in dead[pos], (pos, reason, dead.get(pos))
+    for pos, reasons_ in feed.real_bad.items():
+        assert dead[pos] == reasons_, (pos, reasons_, dead.get(pos))
 
 
 # ---- the tests -----------------------------------------------------------------------------
 
 
 def test_feed_replay_and_rerun_land_exactly_once(stream: Stream, twin: Any) -> None:
-    feed = send_feed(stream.bootstrap, stream.topic, n_good=3000, n_dupes=200, seed=5)
+    feed = send_feed(stream.bootstrap, stream.topic, n_good=3000, n_dupes=200, seed=5, real=True)
     assert len(feed.bad) == 2 * len(BAD_KINDS)
     stream.run(STREAM_MAX_OFFSETS_PER_TRIGGER="1000")
 
@@ -277,14 +292,14 @@ def test_feed_replay_and_rerun_land_exactly_once(stream: Stream, twin: Any) -> N
 
     # The same records sent again: every good one is a repeat (dropped), every bad one is a new
     # Kafka record and is dead-lettered again; trips and zone_metrics do not change at all.
-    again = send_feed(stream.bootstrap, stream.topic, n_good=3000, n_dupes=200, seed=5)
+    again = send_feed(stream.bootstrap, stream.topic, n_good=3000, n_dupes=200, seed=5, real=True)
     stream.run()
     after = objects(s3, stream.lake_bucket, stream.prefix)
     unchanged = {k: v for k, v in before.items() if "/dead_letters/" not in k}
     assert {k: v for k, v in after.items() if "/dead_letters/" not in k} == unchanged
     view2 = read_lake(con, stream.lake_bucket, stream.prefix)
     assert view2.trip_ids == feed.good_ids and view2.trips == len(feed.good_ids)
-    assert len(view2.dead) == 2 * len(feed.bad)
+    assert len(view2.dead) == 2 * (len(feed.bad) + len(feed.real_bad))
     dead = {(p, o): r for p, o, r in view2.dead}
     assert all(reason in dead[pos] for pos, reason in again.bad.items())
 

@@ -1,0 +1,118 @@
+"""Background processes the run command starts: one pid file and one log per process.
+
+Each process gets its own session (process group), so a stop reaches the JVMs and workers it
+spawned, and Ctrl-C in the shell that ran ``make local`` does not take the stack down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is not running
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Proc:
+    """A named background process: ``<run_dir>/<name>.pid`` and ``<log_dir>/<name>.log``."""
+
+    name: str
+    run_dir: Path
+    log_dir: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        """The pid if it runs and is still the command we started (pids get reused)."""
+        try:
+            pid, marker = self.pid_file.read_text().split("\n", 1)
+        except (OSError, ValueError):
+            return None
+        if not _alive(int(pid)) or marker.strip() not in _cmdline(int(pid)):
+            return None
+        return int(pid)
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self, cmd: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+        """Start ``cmd`` unless it already runs; returns the pid."""
+        pid = self.pid()
+        if pid is not None:
+            return pid
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            log.write(
+                f"\n--- start {time.strftime('%Y-%m-%dT%H:%M:%S%z')}: {' '.join(cmd)}\n".encode()
+            )
+            log.flush()
+            proc = subprocess.Popen(
+                list(cmd),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        # The marker (the command's arguments) tells our process from a reused pid.
+        self.pid_file.write_text(f"{proc.pid}\n{' '.join(cmd[1:])}\n")
+        return proc.pid
+
+    def exited(self) -> bool:
+        """Started by us and gone (e.g. a finished feed or a crashed job)."""
+        return self.pid_file.exists() and self.pid() is None
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """SIGTERM the process group, SIGKILL it after ``timeout``; True if it was running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
