@@ -1,0 +1,39 @@
+"""``python -m bench [suite ...] [--scale small|full]``: run suites, print one table, save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bench.report import Result, table, write
+
+# name -> module with ``run(scale: str) -> list[Result]``; imported only when its suite runs.
+SUITES: dict[str, str] = {
+    "producer": "bench.producer",
+    "stream": "bench.stream",
+}
+SCALES = ("small", "full")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("suites", nargs="*", metavar="suite", help=f"{', '.join(SUITES)} (default: all)")
+    p.add_argument("--scale", choices=SCALES, default="full", help="small: a quick dev run")
+    args = p.parse_args(argv)
+    unknown = set(args.suites) - set(SUITES)
+    if unknown:
+        p.error(f"unknown suite(s) {', '.join(sorted(unknown))}; known: {', '.join(SUITES)}")
+    results: list[Result] = []
+    for name in args.suites or list(SUITES):
+        print(f"== {name} ({args.scale})", file=sys.stderr, flush=True)
+        suite: list[Result] = importlib.import_module(SUITES[name]).run(args.scale)
+        write(suite, name)
+        results += suite
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
