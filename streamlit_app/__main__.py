@@ -1,0 +1,42 @@
+"""``python -m streamlit_app``: serve the dashboard headless on DASH_HOST:DASH_PORT.
+
+Every option that could reach the internet or expose internals is pinned here, so the same
+command works on a laptop, in the container and in tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.web import cli
+
+from streamlit_app.config import DashSettings
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+
+def streamlit_args(s: DashSettings) -> list[str]:
+    return [
+        "run",
+        str(APP),
+        f"--server.address={s.host}",
+        f"--server.port={s.port}",
+        "--server.headless=true",
+        "--server.fileWatcherType=none",
+        "--server.runOnSave=false",
+        "--browser.gatherUsageStats=false",
+        f"--browser.serverAddress={s.host}",
+        f"--browser.serverPort={s.port}",
+        # Uncaught errors show a short message in the page; the traceback goes to the log.
+        "--client.showErrorDetails=none",
+        "--client.toolbarMode=minimal",
+        "--global.developmentMode=false",
+    ]
+
+
+def main() -> None:
+    cli.main(args=streamlit_args(DashSettings()), prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
