@@ -14,7 +14,11 @@ LOCAL = ROOT / ".local" / "spark"
 
 class StreamSettings(BaseSettings):
     # populate_by_name: fields with an env alias still take their own name as a keyword.
-    model_config = SettingsConfigDict(env_prefix="STREAM_", populate_by_name=True)
+    # env_parse_none_str: "none" sets an optional field to None from the environment (EMR
+    # Serverless: STREAM_MASTER=none, STREAM_JARS_DIR=none, STREAM_PROGRESS_LOG=none).
+    model_config = SettingsConfigDict(
+        env_prefix="STREAM_", populate_by_name=True, env_parse_none_str="none"
+    )
 
     app_name: str = "nyc-taxi-stream"
 

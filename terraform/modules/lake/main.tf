@@ -77,6 +77,8 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:No log bucket in this module; access audit (CloudTrail data events) belongs to the AWS env.
   #checkov:skip=CKV_AWS_144:Cross-region replication is not needed: the lake is rebuildable from Kafka and the TLC files.
   #checkov:skip=CKV2_AWS_62:No consumer of S3 event notifications; readers find data through Glue.
+  #checkov:skip=CKV_AWS_21:Versioning is per bucket (var.versioning): on for lake and artifacts, off by design for checkpoints (rewritten constantly) and query results (disposable).
+  #checkov:skip=CKV2_AWS_61:Lifecycle rules exist per bucket where needed (local.lifecycle_rules); checkov cannot match the for_each keys.
   for_each = local.buckets
 
   bucket        = each.value
