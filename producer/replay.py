@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from hashlib import blake2b
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,13 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contract.fields import TRIP_FIELDS
-from contract.record import encode, replay_trip_id
-from producer.feed import Outgoing, Pacer, envelope, iso_utc
+from contract.fields import SCHEMA_VERSION, TRIP_FIELDS
+from contract.record import replay_trip_id
+from producer.feed import Column, Outgoing, Pacer, chunks, iso_utc, json_objects
 from producer.tlc import TlcFile, read_tlc
 
 _FILE_FIELDS = tuple(f.name for f in TRIP_FIELDS if f.tlc)
 _US = 1_000_000
+CHUNK = 16_384  # records encoded at a time
 
 
 def _micros(col: pa.ChunkedArray) -> np.ndarray:
@@ -74,29 +76,93 @@ def _ts(micros: np.ndarray) -> pa.Array:
     return pa.array(ints, type=pa.int64(), mask=mask).cast(pa.timestamp("us", tz="UTC"))
 
 
+_PY_LITERAL = r"^[ !#-&(-\[\]-~]*$"  # printable ASCII without ' and \: repr() is 'text'
+
+
+def _repr_text(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(repr() of each value as Python prints it, rows where that is not certain), vectorised.
+
+    Floats print like Python only in the range where both use plain digits; strings only when
+    repr() needs no escapes. The uncertain rows are hashed the slow way.
+    """
+    t = values.type
+    ok: pa.Array = pa.array(np.ones(len(values), dtype=bool))
+    if pa.types.is_floating(t):
+        text = pc.cast(values, pa.string())
+        size = pc.abs(values)
+        ok = pc.and_(pc.is_finite(values), pc.or_(pc.equal(size, 0), pc.greater_equal(size, 1e-4)))
+        ok = pc.and_(ok, pc.less(size, 1e15))
+        whole = pc.equal(pc.floor(values), values)
+        text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+    elif pa.types.is_integer(t):
+        text = pc.cast(values, pa.string())
+    elif pa.types.is_string(t):
+        ok = pc.match_substring_regex(values, _PY_LITERAL)
+        text = pc.binary_join_element_wise("'", values, "'", "")
+    elif pa.types.is_null(t):
+        text = pa.nulls(len(values), pa.string())
+    else:
+        raise TypeError(f"no repr for Arrow type {t}")
+    return pc.fill_null(text, "None"), pc.fill_null(ok, True)
+
+
+def trip_ids(tlc: TlcFile) -> pa.Array:
+    """``replay_trip_id`` of every source row, its input text built in Arrow; same ids."""
+    t = tlc.table
+    n = t.num_rows
+    src = [
+        iso_utc(t.column(f)) if f in ("pickup_at", "dropoff_at") else t.column(f).combine_chunks()
+        for f in _FILE_FIELDS
+    ]
+    texts, oks = zip(*(_repr_text(c) for c in src), strict=True)
+    sep = ", "
+    joined = pc.binary_join_element_wise(*texts, sep)
+    prefix = pc.binary_join_element_wise(
+        f"{tlc.service}|", pc.cast(pa.array(np.arange(n)), pa.string()), "|(", ""
+    )
+    data = pc.binary_join_element_wise(prefix, joined, ")", "").cast(pa.binary()).to_pylist()
+    ok = np.logical_and.reduce([np.asarray(o) for o in oks]) if oks else np.ones(n, bool)
+    ids = [blake2b(d, digest_size=16).hexdigest() for d in data]
+    for pos in np.flatnonzero(~ok).tolist():
+        ids[pos] = replay_trip_id(tlc.service, pos, [c[pos].as_py() for c in src])
+    return pa.array(ids, pa.string())
+
+
 def replay_records(
     tlc: TlcFile, speed: float | None = None, shift: bool = False, max_gap_s: float = 5.0
 ) -> Iterator[Outgoing]:
     """Yield one file's records in dropoff order, sleeping between them when paced."""
     order, offsets, pickup_out, dropoff_out = plan(tlc, speed, shift, max_gap_s, time.time())
     t = tlc.table
-    src_cols = [
-        iso_utc(t.column(n)) if n in ("pickup_at", "dropoff_at") else t.column(n).to_pylist()
-        for n in _FILE_FIELDS
-    ]
-    out_cols = list(src_cols)
-    out_cols[_FILE_FIELDS.index("pickup_at")] = iso_utc(pickup_out)
-    out_cols[_FILE_FIELDS.index("dropoff_at")] = iso_utc(dropoff_out)
+    ids = trip_ids(tlc)
+    times = {"pickup_at": pickup_out, "dropoff_at": dropoff_out}
     source = f"replay:{tlc.path.name}"
     pacer = Pacer() if speed else None
-    for i, pos in enumerate(order.tolist()):
-        if pacer is not None:
-            pacer.wait_until(float(offsets[i]))
-        row = [c[pos] for c in src_cols]
-        trip_id = replay_trip_id(tlc.service, pos, row)
-        rec = envelope(trip_id, tlc.service, source)
-        rec.update(zip(_FILE_FIELDS, (c[pos] for c in out_cols), strict=True))
-        yield Outgoing(trip_id.encode(), encode(rec))
+    for start, stop in chunks(len(order), CHUNK):
+        idx = pa.array(order[start:stop])
+        chunk_ids = ids.take(idx)
+        cols: list[tuple[str, Column]] = [
+            ("schema_version", SCHEMA_VERSION),
+            ("trip_id", chunk_ids),
+            ("service", tlc.service),
+            ("source", source),
+        ]
+        for name in _FILE_FIELDS:
+            col = times[name] if name in times else t.column(name)
+            col = col.take(idx)
+            cols.append((name, iso_utc(col) if name in times else _array(col)))
+        keys = chunk_ids.cast(pa.binary()).to_pylist()
+        values = json_objects(cols)
+        if pacer is None:
+            yield from map(Outgoing, keys, values)
+            continue
+        for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+            pacer.wait_until(float(offsets[start + i]))
+            yield Outgoing(key, value)
+
+
+def _array(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
 def load_files(paths: Sequence[str | Path], service: str | None = None) -> list[TlcFile]:

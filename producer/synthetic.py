@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from contract.fields import SCHEMA_VERSION, TRIP_FIELDS
-from contract.record import encode
 from producer.bad import BAD_KINDS, BadKind
-from producer.feed import Outgoing, Pacer
+from producer.feed import Column, Outgoing, Pacer, as_dicts, iso_utc, json_objects
 from producer.fit_profile import PROFILE_PATH
 
 CHUNK = 8192
@@ -65,13 +66,17 @@ class SyntheticTrips:
         }
         self._seq = 0
 
-    def _pick(self, key: str, n: int) -> list[int | None]:
+    def _pick(self, key: str, n: int) -> tuple[np.ndarray, pa.Array]:
+        """(index into the key's values, the drawn values as an Arrow array)."""
         values, p = self._cats[key]
         idx = self.rng.choice(len(values), size=n, p=p)
-        return [values[i] for i in idx]
+        return idx, pa.array(values, pa.int64()).take(idx)
 
-    def chunk(self, n: int, end_s: np.ndarray) -> list[dict[str, Any]]:
-        """n trips whose dropoffs are at ``end_s`` (epoch seconds)."""
+    def columns(self, n: int, end_s: np.ndarray) -> list[tuple[str, Column]]:
+        """n trips whose dropoffs are at ``end_s`` (epoch seconds), as columns in contract order.
+
+        Vectorised end to end (numpy draws, Arrow text): the producer's hot path.
+        """
         r, p = self.rng, self.p.raw
         pu = r.choice(265, size=n, p=self._pu) + 1
         do = r.choice(265, size=n, p=self._do) + 1
@@ -83,8 +88,9 @@ class SyntheticTrips:
         fare = p["fare_base"] + p["fare_per_mile"] * dist + p["fare_per_minute"] * dur / 60
         fare = (fare + r.normal(0, p["fare_noise_std"] / 3, n)).clip(3.0).round(2)
         fare = np.where(r.random(n) < p["refund_share"], -fare, fare)
-        payment = self._pick("payment_type_share", n)
-        card = np.array([x == 1 for x in payment])
+        pay_idx, payment = self._pick("payment_type_share", n)
+        pay_values = self._cats["payment_type_share"][0]
+        card = np.isin(pay_idx, [i for i, v in enumerate(pay_values) if v == 1])
         tip_rate = r.normal(p["card_tip_rate_mean"], p["card_tip_rate_std"], n).clip(0, 1)
         tip = np.where(card & (fare > 0), (fare * tip_rate).round(2), 0.0)
         green = r.random(n) < p["service_share"].get("green", 0.0)
@@ -93,69 +99,45 @@ class SyntheticTrips:
         total = (fare + 1.0 + 0.5 + tip + airport + congestion).round(2)
         total = np.where(fare < 0, -(np.abs(fare) + 1.5), total).round(2)
         pick_s = end_s - dur
-        pickups = _iso_seconds(pick_s)
-        dropoffs = _iso_seconds(end_s)
-        passengers = self._pick("passenger_count_share", n)
-        rates = self._pick("rate_code_share", n)
-        vendors = self._pick("vendor_share", n)
-        svc = np.where(green, "green", "yellow").tolist()
-        green_l = green.tolist()
-        airport_l = np.where(green, np.nan, airport).tolist()
-        ids = [f"syn-{self.seed:x}-{i:x}" for i in range(self._seq, self._seq + n)]
-        cols = zip(
-            ids,
-            svc,
-            vendors,
-            pickups,
-            dropoffs,
-            pu.tolist(),
-            do.tolist(),
-            passengers,
-            dist.tolist(),
-            rates,
-            payment,
-            fare.tolist(),
-            tip.tolist(),
-            total.tolist(),
-            congestion.tolist(),
-            airport_l,
-            green_l,
-            strict=True,
-        )
-        # One dict literal per trip (keys in contract order): the hot loop of the producer.
-        out = [
-            {
-                "schema_version": SCHEMA_VERSION,
-                "trip_id": tid,
-                "service": s,
-                "source": "synthetic",
-                "vendor_id": v,
-                "pickup_at": pa,
-                "dropoff_at": da,
-                "pickup_zone_id": z1,
-                "dropoff_zone_id": z2,
-                "passenger_count": pc,
-                "trip_distance": d,
-                "rate_code_id": rc,
-                "store_and_fwd_flag": "N",
-                "payment_type": pt,
-                "fare_amount": f,
-                "extra": 1.0,
-                "mta_tax": 0.5,
-                "tip_amount": tp,
-                "tolls_amount": 0.0,
-                "improvement_surcharge": 1.0,
-                "total_amount": tot,
-                "congestion_surcharge": cg,
-                "airport_fee": None if g else ap,
-                "cbd_congestion_fee": None if g else 0.75,
-                "ehail_fee": None,
-                "trip_type": 1 if g else None,
-            }
-            for tid, s, v, pa, da, z1, z2, pc, d, rc, pt, f, tp, tot, cg, ap, g in cols
-        ]
+        _, passengers = self._pick("passenger_count_share", n)
+        _, rates = self._pick("rate_code_share", n)
+        _, vendors = self._pick("vendor_share", n)
+        green_a = pa.array(green)
+        ids = pa.array([f"syn-{self.seed:x}-{i:x}" for i in range(self._seq, self._seq + n)])
         self._seq += n
-        return out
+        cols: list[tuple[str, Column]] = [
+            ("schema_version", SCHEMA_VERSION),
+            ("trip_id", ids),
+            ("service", pc.if_else(green_a, "green", "yellow")),
+            ("source", "synthetic"),
+            ("vendor_id", vendors),
+            ("pickup_at", _iso_seconds(pick_s)),
+            ("dropoff_at", _iso_seconds(end_s)),
+            ("pickup_zone_id", pa.array(pu)),
+            ("dropoff_zone_id", pa.array(do)),
+            ("passenger_count", passengers),
+            ("trip_distance", pa.array(dist)),
+            ("rate_code_id", rates),
+            ("store_and_fwd_flag", "N"),
+            ("payment_type", payment),
+            ("fare_amount", pa.array(fare)),
+            ("extra", 1.0),
+            ("mta_tax", 0.5),
+            ("tip_amount", pa.array(tip)),
+            ("tolls_amount", 0.0),
+            ("improvement_surcharge", 1.0),
+            ("total_amount", pa.array(total)),
+            ("congestion_surcharge", pa.array(congestion)),
+            ("airport_fee", pa.array(airport, mask=green)),
+            ("cbd_congestion_fee", pa.array(np.full(n, 0.75), mask=green)),
+            ("ehail_fee", None),
+            ("trip_type", pa.array(np.ones(n, dtype="int64"), mask=~green)),
+        ]
+        return cols
+
+    def chunk(self, n: int, end_s: np.ndarray) -> list[dict[str, Any]]:
+        """n trips whose dropoffs are at ``end_s`` (epoch seconds), as dicts."""
+        return as_dicts(self.columns(n, end_s), n)
 
     def backfill_ends(self, n: int, start: datetime, end: datetime) -> np.ndarray:
         """Dropoff instants spread over [start, end) following the hour-of-day shape."""
@@ -167,13 +149,12 @@ class SyntheticTrips:
         return np.asarray(np.clip(secs, t0, t1 - 1), dtype=float)
 
 
-# The dict literal in SyntheticTrips.chunk must carry exactly the contract's fields, in order.
+# The columns of SyntheticTrips.columns must be exactly the contract's fields, in order.
 _SYNTHETIC_KEYS = tuple(f.name for f in TRIP_FIELDS)
 
 
-def _iso_seconds(epoch_s: np.ndarray) -> list[str]:
-    dt = epoch_s.astype("int64").astype("datetime64[s]")
-    return [s + "Z" for s in np.datetime_as_string(dt, unit="s").tolist()]
+def _iso_seconds(epoch_s: np.ndarray) -> pa.Array:
+    return iso_utc(pa.array(epoch_s.astype("int64"), pa.timestamp("s", tz="UTC")))
 
 
 def synthetic_records(
@@ -193,6 +174,7 @@ def synthetic_records(
     t_start = time.monotonic()
     sent = 0
     rng = np.random.default_rng(gen.seed + 1)
+    bad_names: dict[int, str] = {}
     while count is None or sent < count:
         if duration_s is not None and time.monotonic() - t_start >= duration_s:
             return
@@ -203,17 +185,29 @@ def synthetic_records(
             ends = gen.backfill_ends(n, start, end)
         else:
             ends = np.full(n, time.time())
-        records = gen.chunk(n, ends)
-        bad_draw = rng.random(n) < bad_fraction if bad_fraction else None
-        kinds = rng.integers(0, len(bad_kinds), n) if bad_fraction else None
-        for i, rec in enumerate(records):
-            if pacer is not None:
-                pacer.wait_until((sent + i) / rate)  # type: ignore[operator]
-            if bad_draw is not None and bad_draw[i]:
-                kind = bad_kinds[int(kinds[i])]  # type: ignore[index]
-                yield Outgoing(rec["trip_id"].encode(), kind.make(rec), kind.name)
-            else:
-                yield Outgoing(rec["trip_id"].encode(), encode(rec))
+        cols = gen.columns(n, ends)
+        ids = dict(cols)["trip_id"]
+        assert isinstance(ids, pa.Array)
+        keys = ids.cast(pa.binary()).to_pylist()
+        values = json_objects(cols)
+        if bad_fraction:
+            bad_draw = rng.random(n) < bad_fraction
+            kinds = rng.integers(0, len(bad_kinds), n)
+            # Only the bad records need dicts: the kinds rewrite fields of a valid record.
+            bad_rows = np.flatnonzero(bad_draw)
+            bad_idx = pa.array(bad_rows)
+            picked = [(k, c.take(bad_idx) if isinstance(c, pa.Array) else c) for k, c in cols]
+            for i, rec in zip(bad_rows.tolist(), as_dicts(picked, len(bad_rows)), strict=True):
+                kind = bad_kinds[int(kinds[i])]
+                values[i] = kind.make(rec)
+                bad_names[i] = kind.name
+        if pacer is None and not bad_fraction:
+            yield from map(Outgoing, keys, values)
+        else:
+            for i in range(n):
+                if pacer is not None:
+                    pacer.wait_until((sent + i) / rate)  # type: ignore[operator]
+                yield Outgoing(keys[i], values[i], bad_names.pop(i, None))
         sent += n
 
 
