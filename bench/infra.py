@@ -55,6 +55,12 @@ class Lake:
     bucket: str
     checkpoints_uri: str  # s3a://bucket/prefix/
 
+    @property
+    def scratch(self) -> list[tuple[str, str]]:
+        """(bucket, prefix) of everything the benchmarks write."""
+        ck_bucket, ck_prefix = self.checkpoints_uri.removeprefix("s3a://").split("/", 1)
+        return [(self.bucket, "bench/"), (ck_bucket, f"{ck_prefix}bench/")]
+
     def s3(self) -> Any:
         return boto3.client("s3", **self.twin.client_kwargs())
 
@@ -91,19 +97,18 @@ def lake() -> Iterator[Lake]:
             took = tf.apply()
         log(f"twin up at {twin.endpoint_url} (pid {twin.pid()}), lake applied in {took:.0f} s")
         out = tf.outputs()["lake"]
-        ck_bucket = out["checkpoints_uri"].removeprefix("s3://").split("/", 1)[0]
         lk = Lake(
             twin=twin,
             bucket=out["bucket_names"]["lake"],
             checkpoints_uri=out["checkpoints_uri"].replace("s3://", "s3a://"),
         )
-        for bucket in (lk.bucket, ck_bucket):
-            lk.delete_prefix(bucket, "bench/")
+        for bucket, prefix in lk.scratch:
+            lk.delete_prefix(bucket, prefix)
         try:
             yield lk
         finally:
-            for bucket in (lk.bucket, ck_bucket):
-                lk.delete_prefix(bucket, "bench/")
+            for bucket, prefix in lk.scratch:
+                lk.delete_prefix(bucket, prefix)
     finally:
         twin.stop()
 
