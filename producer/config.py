@@ -19,10 +19,21 @@ class ProducerSettings(BaseSettings):
     delivery_timeout_ms: int = 300_000
     flush_timeout_s: float = 120.0
     extra: dict[str, Any] = {}  # any other librdkafka property (e.g. MSK IAM settings)
+    # Set on AWS: authenticate to MSK's IAM listener with the task role (producer/msk_iam.py).
+    msk_iam_region: str | None = None
+
+    def connection(self) -> dict[str, Any]:
+        """Where the brokers are and how to log in; shared by the producer and the topic tool."""
+        conn: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        if self.msk_iam_region:
+            from producer.msk_iam import iam_config  # the signer is only needed on AWS
+
+            conn.update(iam_config(self.msk_iam_region))
+        return conn
 
     def librdkafka(self) -> dict[str, Any]:
         return {
-            "bootstrap.servers": self.bootstrap_servers,
+            **self.connection(),
             "enable.idempotence": True,  # implies acks=all; no duplicates on retry
             "acks": "all",
             "compression.type": self.compression,
