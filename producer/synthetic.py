@@ -64,13 +64,16 @@ class SyntheticTrips:
                 "vendor_share",
             )
         }
+        # Built once; the first pa.array also pays pyarrow's lazy pandas import (seconds without
+        # a bytecode cache) at start-up rather than in the middle of the first chunk sent.
+        self._cat_arrays = {k: pa.array(v, pa.int64()) for k, (v, _) in self._cats.items()}
         self._seq = 0
 
     def _pick(self, key: str, n: int) -> tuple[np.ndarray, pa.Array]:
         """(index into the key's values, the drawn values as an Arrow array)."""
         values, p = self._cats[key]
         idx = self.rng.choice(len(values), size=n, p=p)
-        return idx, pa.array(values, pa.int64()).take(idx)
+        return idx, self._cat_arrays[key].take(idx)
 
     def columns(self, n: int, end_s: np.ndarray) -> list[tuple[str, Column]]:
         """n trips whose dropoffs are at ``end_s`` (epoch seconds), as columns in contract order.
