@@ -49,6 +49,7 @@ output "ecs" {
     dashboard_service    = module.dashboard.service_name
     run_producer_command = module.producer.run_producer_command
     run_topics_command   = module.producer.run_topics_command
+    producer_log_group   = module.producer.log_group_name
   }
 }
 
