@@ -32,9 +32,18 @@ locals {
           {
             "spark.submit.pyFiles" = var.code_uri
             "spark.archives"       = "${var.pydeps_uri}#pydeps"
+            # Compaction runs on the driver (pyarrow); one small executor is the minimum.
+            "spark.driver.cores"              = "2"
+            "spark.driver.memory"             = "8g"
+            "spark.executor.cores"            = "1"
+            "spark.executor.memory"           = "2g"
+            "spark.executor.instances"        = "1"
+            "spark.dynamicAllocation.enabled" = "false"
           },
           { for k, v in local.python_env : "spark.emr-serverless.driverEnv.${k}" => v },
           { for k, v in local.python_env : "spark.executorEnv.${k}" => v },
+          # pyarrow's S3 client on the driver (spark/lake.py's LakeTarget) needs the region.
+          { "spark.emr-serverless.driverEnv.STREAM_S3_REGION" = local.region },
         )
       }]
       MonitoringConfiguration = {
