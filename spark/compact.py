@@ -11,7 +11,8 @@ names its inputs in its Parquet metadata; the inputs are deleted after. A run th
 between leaves both; the next run finishes the job (deletes the inputs the merged file names)
 before it picks new inputs, so rows are never counted twice for longer than one crash.
 Readers that list a partition while it is being swapped may briefly see both, as with any
-in-place rewrite on S3.
+in-place rewrite on S3. On S3, pyarrow's deletes leave a zero-byte directory marker
+(``.../hour=05/``); Athena, DuckDB and Spark skip it.
 """
 
 from __future__ import annotations
