@@ -38,7 +38,17 @@ NEW_MODULES = (
 )
 COMPOSE = ROOT / "docker-compose.yml"
 COMPOSE_SCHEMA = ROOT / "tests" / "schemas" / "compose-spec.json"
-sys.path.insert(0, str(TERRAFORM / "modules" / "observability" / "probe"))
+PROBE = TERRAFORM / "modules" / "observability" / "probe" / "index.py"
+ARTIFACTS = TERRAFORM / "scripts" / "artifacts.py"
+
+
+def load(path: Path, name: str) -> Any:
+    """A module from a file outside the packages (the probe Lambda, the build script)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def terraform_for(name: str) -> Terraform:
@@ -139,7 +149,7 @@ def test_checkov_finds_no_failed_check() -> None:
 def build_dir() -> Path:
     out = TEST_DIR / "aws-build"
     shutil.rmtree(out, ignore_errors=True)
-    script = TERRAFORM / "scripts" / "artifacts.py"
+    script = ARTIFACTS
     subprocess.run([sys.executable, str(script), "code", "probe", "--out", str(out)], check=True)
     return out
 
@@ -175,7 +185,7 @@ def test_job_zip_runs_the_job_code_from_the_zip(build_dir: Path, tmp_path: Path)
 
 def test_archives_are_reproducible(build_dir: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    script = TERRAFORM / "scripts" / "artifacts.py"
+    script = ARTIFACTS
     time.sleep(1.1)  # a build that stamped times would now differ
     subprocess.run([sys.executable, str(script), "code", "probe", "--out", str(again)], check=True)
     for name in ("spark-job.zip", "probe.zip"):
@@ -183,13 +193,7 @@ def test_archives_are_reproducible(build_dir: Path, tmp_path: Path) -> None:
 
 
 def test_pydeps_archive_layout(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "artifacts", TERRAFORM / "scripts" / "artifacts.py"
-    )
-    assert spec is not None and spec.loader is not None
-    artifacts = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(artifacts)
-    write_tar_gz = artifacts.write_tar_gz
+    write_tar_gz = load(ARTIFACTS, "artifacts").write_tar_gz
     site = tmp_path / "site"
     (site / "pkg" / "__pycache__").mkdir(parents=True)
     (site / "pkg" / "__init__.py").write_text("x = 1\n")
@@ -206,7 +210,7 @@ def test_pydeps_archive_layout(tmp_path: Path) -> None:
 
 
 def test_probe_metrics_from_a_progress_record() -> None:
-    from index import metrics_from
+    metrics_from = load(PROBE, "probe").metrics_from
 
     rec = {"trigger_at": "2026-01-02T03:04:05.000Z", "rows_in": 200, "rejected": 5}
     now = 1767323045.0 + 90  # 2026-01-02T03:04:05Z + 90 s
@@ -216,7 +220,7 @@ def test_probe_metrics_from_a_progress_record() -> None:
 
 
 def test_probe_handler_publishes_the_lake_status(monkeypatch: pytest.MonkeyPatch) -> None:
-    from index import handler
+    handler = load(PROBE, "probe").handler
 
     for k, v in {
         "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
