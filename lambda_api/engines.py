@@ -162,17 +162,6 @@ _INT_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
 _FLOAT_TYPES = {"double", "float", "real", "decimal"}
 
 
-def _parse_array(text: str) -> list[str]:
-    """Athena renders array<varchar> as ``[a, b]`` (the twin as ``['a', 'b']``).
-
-    Only reason codes travel this way (identifiers without commas or brackets).
-    """
-    inner = text.strip()[1:-1].strip()
-    if not inner:
-        return []
-    return [part.strip().strip("'\"") for part in inner.split(",")]
-
-
 def convert(value: str | None, athena_type: str) -> Any:
     """One GetQueryResults datum (always text) to its Python value."""
     if value is None:
@@ -188,8 +177,6 @@ def convert(value: str | None, athena_type: str) -> Any:
         return _aware(datetime.fromisoformat(value.replace(" UTC", "")))
     if t == "date":
         return date.fromisoformat(value)
-    if t == "array":
-        return _parse_array(value)
     return value
 
 

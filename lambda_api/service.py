@@ -6,6 +6,7 @@ the default "last 24 h" within the same minute) hit the engine once per TTL.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections.abc import Callable
@@ -320,4 +321,8 @@ class Service:
     ) -> DeadLetterSamples:
         rng = self._aggregate_range(start, end)
         rows = self.rows("dead_letter_samples", **rng.sql(hours=False), reason=reason, limit=limit)
-        return DeadLetterSamples(items=[DeadLetterSample.model_validate(r) for r in rows])
+        items = [
+            DeadLetterSample.model_validate({**r, "reasons": json.loads(r["reasons_json"])})
+            for r in rows
+        ]
+        return DeadLetterSamples(items=items)

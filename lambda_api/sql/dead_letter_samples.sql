@@ -7,7 +7,8 @@
 -- param limit: integer
 SELECT
   raw_value,
-  reasons,
+  -- As JSON text: Athena returns arrays as unquoted '[a, b]', the twin as a Python repr.
+  CAST(reasons AS JSON) AS reasons_json,
   topic,
   kafka_partition,
   kafka_offset,

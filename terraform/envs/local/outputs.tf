@@ -17,3 +17,13 @@ output "aws_endpoint_url" {
   description = "The endpoint this stack was applied to (clients use the same one)."
   value       = var.aws_endpoint_url
 }
+
+output "api_id" {
+  description = "Id of the API's HTTP API; null when dist/lambda_api.zip was not built."
+  value       = local.deploy_api ? module.api[0].api_id : null
+}
+
+output "api_url" {
+  description = "Base URL of the API through the twin's API Gateway (append /health, /v1/...)."
+  value       = local.deploy_api ? "${trimsuffix(var.aws_endpoint_url, "/")}/_aws/execute-api/${module.api[0].api_id}" : null
+}

@@ -6,12 +6,15 @@ provider "aws" {
   # Every service the stack uses goes to the twin. A service missing here would go to real
   # AWS with fake keys and fail loudly; add it with its module.
   endpoints {
-    athena = var.aws_endpoint_url
-    glue   = var.aws_endpoint_url
-    iam    = var.aws_endpoint_url
-    kms    = var.aws_endpoint_url
-    s3     = var.aws_endpoint_url
-    sts    = var.aws_endpoint_url
+    apigatewayv2 = var.aws_endpoint_url
+    athena       = var.aws_endpoint_url
+    glue         = var.aws_endpoint_url
+    iam          = var.aws_endpoint_url
+    kms          = var.aws_endpoint_url
+    lambda       = var.aws_endpoint_url
+    logs         = var.aws_endpoint_url
+    s3           = var.aws_endpoint_url
+    sts          = var.aws_endpoint_url
   }
 
   s3_use_path_style           = true # the twin serves buckets on paths, not bucket.host names

@@ -34,3 +34,21 @@ variable "enable_partition_projection" {
   type        = bool
   default     = false
 }
+
+variable "api_zip_path" {
+  description = "The API's Lambda zip; null: <repo>/dist/lambda_api.zip. The api module is created only when the file exists."
+  type        = string
+  default     = null
+}
+
+variable "api_jwt_issuer" {
+  description = "Issuer of a JWT authorizer on the API's /v1 routes (e.g. the local Cognito pool); null: none."
+  type        = string
+  default     = null
+}
+
+variable "api_jwt_audience" {
+  description = "Audiences (app client ids) the API's JWT authorizer accepts."
+  type        = list(string)
+  default     = []
+}
