@@ -178,8 +178,18 @@ def _skip(rel: str) -> bool:
     return "__pycache__" in parts or rel.endswith((".pyc", ".pyo"))
 
 
-def write_zip(entries: dict[str, Path], output: Path) -> bool:
-    """Write the zip (atomically); False when the file already had exactly this content."""
+def write_zip(entries: dict[str, Path], output: Path, stamp: Path) -> bool:
+    """Write the zip (atomically); False when the file already had exactly this content.
+
+    ``stamp`` remembers the digest of the inputs and of the zip made from them, so an unchanged
+    build skips compressing again.
+    """
+    inputs = hashlib.sha256()
+    for arcname in sorted(entries):
+        inputs.update(arcname.encode() + b"\0" + entries[arcname].read_bytes() + b"\0")
+    done = [inputs.hexdigest(), _digest(output)] if output.exists() else None
+    if done and stamp.exists() and stamp.read_text().split() == done:
+        return False
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.{os.getpid()}")
     with zipfile.ZipFile(tmp, "w") as zf:
@@ -189,11 +199,14 @@ def write_zip(entries: dict[str, Path], output: Path) -> bool:
             info.external_attr = 0o100644 << 16  # regular file, rw-r--r--
             info.create_system = 3  # unix, so the mode above is honoured
             zf.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
-    if output.exists() and _digest(output) == _digest(tmp):
+    changed = not output.exists() or _digest(output) != _digest(tmp)
+    if changed:
+        tmp.replace(output)
+    else:
         tmp.unlink()
-        return False
-    tmp.replace(output)
-    return True
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(f"{inputs.hexdigest()} {_digest(output)}\n")
+    return changed
 
 
 def _digest(path: Path) -> str:
@@ -208,7 +221,8 @@ def build(settings: BuildSettings | None = None) -> Path:
     if banned:
         raise SystemExit(f"runtime closure pulls in {sorted(banned)}: not for the Lambda zip")
     site = install(s, pinned)
-    changed = write_zip(_entries(site), s.output)
+    stamp = s.cache_dir / f"{s.output.name}.sha256"
+    changed = write_zip(_entries(site), s.output, stamp)
     size = s.output.stat().st_size / 1e6
     verb = "wrote" if changed else "unchanged"
     print(
