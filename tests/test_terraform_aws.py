@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import jsonschema
 import pytest
 import yaml
+from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from localstack.terraform import Terraform, TerraformSettings
@@ -79,16 +81,100 @@ def test_root_validates(name: str) -> None:
     assert result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=2)
 
 
-def test_envs_aws_plans_without_an_account() -> None:
-    """envs/aws/tests/plan.tftest.hcl: mocked provider, every run block must pass."""
+@pytest.fixture(scope="module")
+def tftest() -> dict[str, Any]:
+    """``terraform test -json -verbose`` of envs/aws: the summary and each run's final state."""
     tf = terraform_for("aws")
     tf.run("init", "-input=false", "-backend=false")
-    result = tf.run("test", "-no-color", ok_codes=(0, 1), capture=True)
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out
-    summary = re.search(r"(\d+) passed, (\d+) failed", out)
-    assert summary is not None, out
-    assert int(summary[1]) >= 4 and int(summary[2]) == 0, out
+    result = tf.run("test", "-json", "-verbose", ok_codes=(0, 1), capture=True)
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    summary = next((e["test_summary"] for e in events if e["type"] == "test_summary"), None)
+    states = {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"}
+    errors = [e["@message"] for e in events if e["@level"] == "error"]
+    return {
+        "returncode": result.returncode,
+        "summary": summary,
+        "states": states,
+        "errors": errors,
+    }
+
+
+def test_envs_aws_plans_without_an_account(tftest: dict[str, Any]) -> None:
+    """envs/aws/tests/plan.tftest.hcl: mocked provider, every run block must pass."""
+    assert tftest["returncode"] == 0, "\n".join(tftest["errors"])
+    summary = tftest["summary"]
+    assert summary["status"] == "pass" and summary["failed"] == 0 and summary["errored"] == 0
+    assert summary["passed"] >= 4
+
+
+def resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """address -> values, through every child module."""
+    out: dict[str, dict[str, Any]] = {}
+    todo = [state["root_module"]]
+    while todo:
+        module = todo.pop()
+        out.update({r["address"]: r["values"] for r in module.get("resources", [])})
+        todo.extend(module.get("child_modules", []))
+    return out
+
+
+def api_errors(service: str, operation: str, params: dict[str, Any]) -> str:
+    """botocore's own validation of request parameters against the AWS API model."""
+    model = botocore.session.get_session().get_service_model(service)
+    report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
+    return str(report.generate_report()) if report.has_errors() else ""
+
+
+def camel(obj: Any, keep: tuple[str, ...] = ("Properties",)) -> Any:
+    """PascalCase SDK member names (EventBridge Scheduler's universal targets) to the model's."""
+    if isinstance(obj, list):
+        return [camel(v, keep) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    return {k[0].lower() + k[1:]: (v if k in keep else camel(v, keep)) for k, v in obj.items()}
+
+
+def test_stream_request_is_a_valid_start_job_run(tftest: dict[str, Any]) -> None:
+    outputs = tftest["states"]["defaults_plan_without_an_account"]["outputs"]
+    request = outputs["stream_job"]["value"]["request"]
+    # stream.sh sends it as is; the CLI adds the client token.
+    assert api_errors("emr-serverless", "StartJobRun", {**request, "clientToken": "t"}) == ""
+    assert request["mode"] == "STREAMING" and request["name"] == "nyc-taxi-prod-stream"
+
+
+def test_compaction_schedule_sends_a_valid_start_job_run(tftest: dict[str, Any]) -> None:
+    state = resources(tftest["states"]["defaults_plan_without_an_account"])
+    schedule = state["module.maintenance.aws_scheduler_schedule.compact"]
+    target = schedule["target"][0]
+    assert target["arn"] == "arn:aws:scheduler:::aws-sdk:emrserverless:startJobRun"
+    request = json.loads(target["input"])
+    assert api_errors("emr-serverless", "StartJobRun", camel(request)) == ""
+    args = request["JobDriver"]["SparkSubmit"]["EntryPointArguments"]
+    outputs = tftest["states"]["defaults_plan_without_an_account"]["outputs"]
+    lake = outputs["bucket_names"]["value"]["lake"]
+    assert args[:2] == ["--lake-uri", f"s3://{lake}"]
+    assert request["JobDriver"]["SparkSubmit"]["EntryPoint"].endswith("/stream/code/compact.py")
+
+
+def test_container_definitions_are_valid_for_ecs(tftest: dict[str, Any]) -> None:
+    state = resources(tftest["states"]["defaults_plan_without_an_account"])
+    containers = {
+        a: json.loads(v["container_definitions"])
+        for a, v in state.items()
+        if v.get("container_definitions") is not None
+    }
+    assert len(containers) == 3
+    for address, definitions in containers.items():
+        family = state[address]["family"]
+        params = {"family": family, "containerDefinitions": definitions}
+        assert api_errors("ecs", "RegisterTaskDefinition", params) == "", address
+    dashboard = containers["module.dashboard.aws_ecs_task_definition.this"][0]
+    env = {e["name"]: e["value"] for e in dashboard["environment"]}
+    assert env["DASH_API_URL"] == "https://abc123.execute-api.us-east-1.amazonaws.com/"
+    assert dashboard["portMappings"] == [{"containerPort": 8501, "protocol": "tcp"}]
+    topics = containers["module.producer.aws_ecs_task_definition.topics"][0]
+    assert topics["command"][:4] == ["python", "-m", "producer.topics", "trips"]
+    assert {"name": "PRODUCER_MSK_IAM_REGION", "value": "us-east-1"} in topics["environment"]
 
 
 def test_module_interfaces_are_documented() -> None:

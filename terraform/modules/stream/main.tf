@@ -68,7 +68,7 @@ locals {
   start_job_run = {
     applicationId    = aws_emrserverless_application.this.id
     executionRoleArn = aws_iam_role.job.arn
-    name             = "${var.name}-stream"
+    name             = var.name
     mode             = "STREAMING"
     retryPolicy      = { maxFailedAttemptsPerHour = var.max_failed_attempts_per_hour }
     jobDriver = {
