@@ -43,9 +43,9 @@ variable "single_nat_gateway" {
 }
 
 variable "interface_endpoints" {
-  description = "AWS services (short names, e.g. \"ecr.api\") given interface endpoints in the private subnets when egress = \"endpoints\". The defaults cover pulling images (ECR), logging, and the STS/KMS calls of the SDKs."
+  description = "AWS services (short names, e.g. \"ecr.api\") given interface endpoints in the private subnets when egress = \"endpoints\". The defaults cover pulling images (ECR; layers come through the S3 gateway endpoint), logging, and STS."
   type        = list(string)
-  default     = ["ecr.api", "ecr.dkr", "logs", "sts", "emr-serverless"]
+  default     = ["ecr.api", "ecr.dkr", "logs", "sts"]
 }
 
 variable "flow_log_retention_days" {
