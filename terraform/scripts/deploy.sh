@@ -11,7 +11,7 @@ need terraform aws docker jq mvn
 [[ -x "$PY" ]] || die "no $PY: run 'make install' first"
 
 TAG="$(git -C "$REPO" rev-parse --short=12 HEAD)"
-if [[ -n "$(git -C "$REPO" status --porcelain)" ]]; then TAG="$TAG-dirty-$(date +%s)"; fi
+if [[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no)" ]]; then TAG="$TAG-dirty-$(date +%s)"; fi
 read -r -a VARS <<<"$(tf_var_args)"
 VARS+=(-var "app_image_tag=$TAG" -var "dashboard_image_tag=$TAG")
 
