@@ -54,7 +54,7 @@ def run(s: StreamSettings, available_now: bool) -> None:
     spark.streams.addListener(listener)
 
     records = transforms.validate(transforms.parse(sources.kafka_stream(spark, s)))
-    deduped = transforms.dedup(records, s.dedup_window)
+    deduped = transforms.dedup(transforms.slim(records), s.dedup_window)
 
     writer = deduped.writeStream.queryName(s.app_name).option("checkpointLocation", s.checkpoint)
     trigger: dict[str, Any] = (

@@ -1,6 +1,6 @@
 """Pure DataFrame -> DataFrame steps of the stream, each testable on a tiny frame.
 
-Order: parse -> validate -> dedup (streaming, stateful) -> split; then per micro-batch
+Order: parse -> validate -> slim -> dedup (streaming, stateful) -> split; then per micro-batch
 accepted -> enrich_zones -> to_trips (+ zone_metrics), rejected -> to_dead_letters.
 Every column list comes from the contract.
 """
@@ -81,6 +81,12 @@ def validate(df: DataFrame) -> DataFrame:
     return df.withColumn(
         "reasons", F.array_sort(F.filter(F.array(*checks), lambda x: x.isNotNull()))
     )
+
+
+def slim(df: DataFrame) -> DataFrame:
+    """Drops parse's helper columns once ``reasons`` is known: they double a row's width, and
+    dedup shuffles and the sink caches every row (measured: dedup twice as fast without them)."""
+    return df.drop(*[raw(f.name) for f in TRIP_FIELDS], "_is_object", "_raw_bytes")
 
 
 def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -284,11 +284,11 @@ def write_kafka_file(path: Path, rows: list[tuple[Any, ...]], mtime: float) -> N
 
 
 def run_stream(spark: Any, src: Path, checkpoint: Path, sink: Callable[[Any, int], None]) -> None:
-    from spark.transforms import dedup, parse, validate
+    from spark.transforms import dedup, parse, slim, validate
 
     stream = spark.readStream.schema(KAFKA_DDL).option("maxFilesPerTrigger", 1).parquet(str(src))
     q = (
-        dedup(validate(parse(stream)), "1 hour")
+        dedup(slim(validate(parse(stream))), "1 hour")
         .writeStream.foreachBatch(sink)
         .option("checkpointLocation", str(checkpoint))
         .trigger(availableNow=True)
@@ -332,6 +332,17 @@ def test_dedup_on_a_batch_frame(spark: Any) -> None:
     a = encode(good())
     df = dedup(validate(parse(kafka_df(spark, [a, a, b"junk", b"junk"]))), "1 hour")
     assert sorted(r["offset"] for r in df.collect()) == [0, 2, 3]
+
+
+def test_slim_keeps_what_the_sink_needs(spark: Any) -> None:
+    from spark.transforms import parse, slim, split, to_dead_letters, validate
+
+    df = slim(validate(parse(kafka_df(spark, [encode(good()), b"junk"]))))
+    assert not [c for c in df.columns if c.startswith("raw__") or c in ("_is_object", "_raw_bytes")]
+    assert {f.name for f in TRIP_FIELDS} <= set(df.columns)
+    _, rejected = split(df)
+    [dead] = to_dead_letters(rejected).collect()
+    assert dead["raw_value"] == "junk" and list(dead["reasons"]) == ["malformed_json"]
 
 
 # ---- enrich, partitions, tables ------------------------------------------------------------
@@ -520,12 +531,12 @@ def test_sink_rewrites_the_same_objects_when_a_batch_is_replayed(
     from spark.lake import LakeTarget
     from spark.sink import QUERY_ID_PROPERTY, LakeSink
     from spark.sources import zones
-    from spark.transforms import dedup, parse, validate
+    from spark.transforms import dedup, parse, slim, validate
 
     r = records(40)
     r[1] = {**r[1], "pickup_at": "2024-03-09T23:59:00Z", "dropoff_at": "2024-03-10T00:04:00Z"}
     values = [encode(x) for x in r] + [encode(r[0]), b"junk", encode({**r[2], "service": "x"})]
-    df = dedup(validate(parse(kafka_df(spark, values))), "1 hour")
+    df = dedup(slim(validate(parse(kafka_df(spark, values)))), "1 hour")
     lake = tmp_path / "lake"
     sink = LakeSink(target=LakeTarget(uri=f"file://{lake}"), zones=zones(spark))
     sc = spark.sparkContext
