@@ -66,6 +66,7 @@ class Stack:
         self.stream = Proc("stream", s.run_dir, s.log_dir)
         self.replay = Proc("feed-replay", s.run_dir, s.log_dir)
         self.synthetic = Proc("feed-synthetic", s.run_dir, s.log_dir)
+        self.dashboard = Proc("dashboard", s.run_dir, s.log_dir)
 
     # ---- up ---------------------------------------------------------------------------------
 
@@ -83,10 +84,15 @@ class Stack:
             "Spark stream",
             lambda: self.stream.start(self.stream_cmd(), self.stream_env(lake), REPO),
         )
+        # The API is deployed when dist/lambda_api.zip exists (`make local` builds it first).
+        api_url = out.get("api_url")
+        if api_url:
+            dash_cmd, dash_env = self.dashboard_cmd(), self.dashboard_env(api_url)
+            step("dashboard", lambda: self.dashboard.start(dash_cmd, dash_env, REPO))
         if s.feed:
             self.start_feed()
         rows = self.wait_for_rows(lake)
-        info = self.describe(lake, rows)
+        info = self.describe(lake, rows, api_url)
         print(json.dumps(info, indent=2))
         say(
             "stop everything with `make local-down` "
@@ -110,6 +116,14 @@ class Stack:
             "STREAM_CHECKPOINT_URI": lake["checkpoints_uri"].replace("s3://", s3a) + "stream",
             "STREAM_PROGRESS_LOG": str(self.settings.log_dir / "stream-progress.jsonl"),
         }
+
+    def dashboard_cmd(self) -> list[str]:
+        return [sys.executable, "-m", "streamlit_app"]
+
+    def dashboard_env(self, api_url: str) -> dict[str, str]:
+        import os
+
+        return {**os.environ, "DASH_API_URL": api_url}
 
     def feed_env(self) -> dict[str, str]:
         import os
@@ -162,8 +176,15 @@ class Stack:
         )
         return rows
 
-    def describe(self, lake: dict[str, Any], rows: dict[str, int]) -> dict[str, Any]:
+    def describe(
+        self, lake: dict[str, Any], rows: dict[str, int], api_url: str | None
+    ) -> dict[str, Any]:
+        from streamlit_app.config import DashSettings
+
+        dash = DashSettings()
         return {
+            "dashboard": f"http://{dash.host}:{dash.port}" if api_url else None,
+            "api": {"url": api_url, "docs": f"{api_url}/docs"} if api_url else None,
             "kafka": {"bootstrap": self.kafka.bootstrap, "topic": self.kafka.settings.topic},
             "aws_endpoint": self.twin.endpoint_url,
             "lake": {
@@ -191,7 +212,7 @@ class Stack:
     # ---- status / down ------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        procs = (self.stream, self.replay, self.synthetic)
+        procs = (self.stream, self.replay, self.synthetic, self.dashboard)
         return {
             "kafka": {"running": self.kafka.is_running(), "bootstrap": self.kafka.bootstrap},
             "twin": {"running": self.twin.is_running(), "endpoint": self.twin.endpoint_url},
@@ -202,7 +223,7 @@ class Stack:
         }
 
     def down(self, wipe: bool = False) -> None:
-        for p in (self.synthetic, self.replay):
+        for p in (self.dashboard, self.synthetic, self.replay):
             if p.stop(timeout=10):
                 say(f"stopped {p.name}")
         # SIGTERM lets the stream finish its micro-batch; the checkpoint makes a kill safe too.

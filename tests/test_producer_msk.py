@@ -17,14 +17,7 @@ from producer.config import ProducerSettings
 from producer.topics import main as topics_main
 
 
-def signer() -> None:
-    # aws-msk-iam-sasl-signer-python==1.0.2 is to be pinned in pyproject; until then it may be
-    # absent from the environment.
-    pytest.importorskip("aws_msk_iam_sasl_signer")
-
-
 def test_token_is_a_presigned_kafka_connect_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    signer()
     from producer.msk_iam import oauth_cb
 
     # Signing is local (SigV4 over static keys): no AWS call is made.
@@ -47,7 +40,6 @@ def test_iam_settings_only_when_a_region_is_set() -> None:
     plain = ProducerSettings(bootstrap_servers="b:9092").librdkafka()
     assert "security.protocol" not in plain and "oauth_cb" not in plain
 
-    signer()
     iam = ProducerSettings(bootstrap_servers="b:9098", msk_iam_region="us-east-1").librdkafka()
     assert iam["bootstrap.servers"] == "b:9098"
     assert iam["security.protocol"] == "SASL_SSL"
