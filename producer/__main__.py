@@ -8,10 +8,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from producer.bad import BAD_BY_NAME, BAD_KINDS
 from producer.config import ProducerSettings
 from producer.feed import Outgoing, send_all
-from producer.replay import load_files, replay_records
+from producer.replay import load_files, replay_records, trip_ids
 from producer.sink import KafkaSink, Summary
 from producer.synthetic import Profile, SyntheticTrips, synthetic_records
 from producer.tlc import UnmappableFile
@@ -137,9 +139,12 @@ def _records(args: argparse.Namespace) -> tuple[Iterator[Outgoing], int | None]:
         raise SystemExit(f"refusing to replay: {exc}") from exc
 
     def all_files() -> Iterator[Outgoing]:
+        ids: dict[int, pa.Array] = {}  # per file, computed once: a repeat sends the same ids
         for _ in range(args.repeat):
-            for f in files:
-                yield from replay_records(f, args.speed or None, args.shift, args.max_gap)
+            for i, f in enumerate(files):
+                if i not in ids:
+                    ids[i] = trip_ids(f)
+                yield from replay_records(f, args.speed or None, args.shift, args.max_gap, ids[i])
 
     return all_files(), sum(f.rows for f in files) * args.repeat
 

@@ -129,12 +129,19 @@ def trip_ids(tlc: TlcFile) -> pa.Array:
 
 
 def replay_records(
-    tlc: TlcFile, speed: float | None = None, shift: bool = False, max_gap_s: float = 5.0
+    tlc: TlcFile,
+    speed: float | None = None,
+    shift: bool = False,
+    max_gap_s: float = 5.0,
+    ids: pa.Array | None = None,
 ) -> Iterator[Outgoing]:
-    """Yield one file's records in dropoff order, sleeping between them when paced."""
+    """Yield one file's records in dropoff order, sleeping between them when paced.
+
+    ``ids``: the file's ``trip_ids`` when already computed (they depend on the file only).
+    """
     order, offsets, pickup_out, dropoff_out = plan(tlc, speed, shift, max_gap_s, time.time())
     t = tlc.table
-    ids = trip_ids(tlc)
+    ids = trip_ids(tlc) if ids is None else ids
     times = {"pickup_at": pickup_out, "dropoff_at": dropoff_out}
     source = f"replay:{tlc.path.name}"
     pacer = Pacer() if speed else None
