@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from localstack.procs import Proc
@@ -32,15 +33,21 @@ def procs_with(tag: str) -> list[int]:
 
 
 def test_start_is_idempotent_and_stop_kills_the_group(tmp_path: Path) -> None:
+    tag = f"tag-{uuid.uuid4().hex}"
     p = Proc("demo", tmp_path / "run", tmp_path / "logs")
-    pid = p.start(sleeper("tag-a"), os.environ, tmp_path)
-    assert p.is_running() and p.pid() == pid
-    time.sleep(0.5)  # let the child start
-    assert len(procs_with("tag-a")) == 2
-    assert p.start(sleeper("tag-a"), os.environ, tmp_path) == pid  # running: not started twice
-    assert p.stop(timeout=5)
-    assert not p.is_running() and not p.pid_file.exists()
-    assert procs_with("tag-a") == []
+    pid = p.start(sleeper(tag), os.environ, tmp_path)
+    try:
+        assert p.is_running() and p.pid() == pid
+        deadline = time.monotonic() + 30  # a busy machine may take a while to start the child
+        while len(procs_with(tag)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(procs_with(tag)) == 2
+        assert p.start(sleeper(tag), os.environ, tmp_path) == pid  # running: not started twice
+        assert p.stop(timeout=5)
+        assert not p.is_running() and not p.pid_file.exists()
+        assert procs_with(tag) == []
+    finally:
+        p.stop(timeout=1)
     assert not p.stop()  # stopping a stopped process is harmless
     assert "--- start" in p.log_file.read_text()
 
