@@ -13,6 +13,12 @@ class DashSettings(BaseSettings):
     # (http://127.0.0.1:4566/_aws/execute-api/<id>) or the AWS stage URL.
     api_url: str = "http://127.0.0.1:8000"
     api_key: SecretStr | None = None  # sent as X-API-Key when set
+    # In AWS the API sits behind a Cognito JWT authorizer: the dashboard gets a token with the
+    # OAuth client-credentials grant (all four set by Terraform's envs/aws) and sends it as Bearer.
+    oauth_token_url: str | None = None
+    oauth_client_id: str | None = None
+    oauth_client_secret: SecretStr | None = None
+    oauth_scope: str | None = None
     api_timeout_s: float = Field(default=10.0, gt=0)
     # API answers are shared by every viewer for this long; "now" is floored to it so that
     # viewers refreshing within the same step hit the same cache entries.
