@@ -13,6 +13,7 @@ from bench.report import Result, table, write
 SUITES: dict[str, str] = {
     "producer": "bench.producer",
     "stream": "bench.stream",
+    "api": "bench.api",
 }
 SCALES = ("small", "full")
 

@@ -54,6 +54,7 @@ class Lake:
     twin: Twin
     bucket: str
     checkpoints_uri: str  # s3a://bucket/prefix/
+    outputs: dict[str, Any]  # `terraform output` of envs/local (e.g. api_url)
 
     @property
     def scratch(self) -> list[tuple[str, str]]:
@@ -96,11 +97,13 @@ def lake() -> Iterator[Lake]:
             twin.start()
             took = tf.apply()
         log(f"twin up at {twin.endpoint_url} (pid {twin.pid()}), lake applied in {took:.0f} s")
-        out = tf.outputs()["lake"]
+        outputs = tf.outputs()
+        out = outputs["lake"]
         lk = Lake(
             twin=twin,
             bucket=out["bucket_names"]["lake"],
             checkpoints_uri=out["checkpoints_uri"].replace("s3://", "s3a://"),
+            outputs=outputs,
         )
         for bucket, prefix in lk.scratch:
             lk.delete_prefix(bucket, prefix)

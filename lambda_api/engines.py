@@ -90,12 +90,18 @@ class DuckDBEngine:
         for table in TABLES:
             self._define(table)
 
+    @staticmethod
+    def _pattern(table: Table) -> str:
+        # One level per partition key, not "**": a recursive glob lists every folder on every
+        # query and cost more than the scan itself on a 30-day lake (bench/api.py).
+        return "*/" * len(table.partition_keys) + "*.parquet"
+
     def _glob(self, table: Table) -> str:
-        return f"{self.root}/{table.name}/**/*.parquet"
+        return f"{self.root}/{table.name}/{self._pattern(table)}"
 
     def _has_files(self, table: Table) -> bool:
         if self.scheme == "file":
-            return any(Path(self.root, table.name).glob("**/*.parquet"))
+            return any(Path(self.root, table.name).glob(self._pattern(table)))
         found = self.con.cursor().execute("SELECT count(*) FROM glob(?)", [self._glob(table)])
         row = found.fetchone()
         return bool(row and row[0])
@@ -104,10 +110,9 @@ class DuckDBEngine:
         if self._has_files(table):
             types = ", ".join(f"'{k.name}': VARCHAR" for k in table.partition_keys)
             path = self._glob(table).replace("'", "''")
-            source = (
-                f"read_parquet('{path}', hive_partitioning = true, hive_types = {{{types}}}, "
-                "union_by_name = true)"
-            )
+            # No union_by_name: it reads every file's footer at each query's bind, pruned or
+            # not; every object has the contract's schema (spark.lake.write_table casts to it).
+            source = f"read_parquet('{path}', hive_partitioning = true, hive_types = {{{types}}})"
             self._empty.pop(table.name, None)
         else:
             cols = [f"CAST(NULL AS {c.type.duckdb}) AS {c.name}" for c in table.columns]
