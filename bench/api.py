@@ -465,6 +465,10 @@ class Sustained:
     def rps(self) -> float:
         return self.done / self.wall_s
 
+    @property
+    def hit_share(self) -> float:
+        return self.hits / self.done if self.done else 0.0
+
     def q(self, p: float) -> float:
         return float(np.nanpercentile(self.ms, p)) if self.ms else float("nan")
 
@@ -616,7 +620,7 @@ def embedded(info: LakeInfo, cfg: ApiBenchSettings, seconds: float) -> list[Resu
                         met=run_.rps >= GOAL_RPS and run_.errors == 0,
                         note=f"{what[mode]}; {cfg.concurrency} concurrent clients on the same "
                         f"2 cores, {run_.wall_s:.0f} s, mix {MIX}; {run_.done:,} requests, "
-                        f"{run_.errors} errors, cache hits ~{run_.hits / max(run_.done, 1):.0%}; under "
+                        f"{run_.errors} errors, cache hits ~{run_.hit_share:.0%}; under "
                         f"load p50 {run_.q(50):.0f} ms p99 {run_.q(99):.0f} ms; {lake_note}",
                     )
                 )
