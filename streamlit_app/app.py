@@ -436,7 +436,7 @@ def pipeline(f: Filters) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="NYC taxi trips", page_icon=":taxi:", layout="wide")
-    st.sidebar.title(":taxi: NYC taxi trips")
+    st.sidebar.title(":material/local_taxi: NYC taxi trips")
     view = st.sidebar.radio("View", VIEWS, key="view")
     f = Filters(view)
     if st.sidebar.button("Reload data", help="Drop cached API answers and fetch again."):

@@ -205,6 +205,12 @@ def zone_deck(colored: dict[str, Any], map_style: str | None = None) -> pdk.Deck
         "html": "<b>{zone}</b> ({borough}) #{zone_id}<br/>pickups {pickups_text}"
         "<br/>revenue {revenue_text}<br/>avg fare {avg_fare_text}",
     }
+    if map_style is None:
+        # No provider: pydeck sends its "default style" marker, on which Streamlit draws no
+        # base map. (map_style=None alone makes Streamlit fetch Carto's style from the web.)
+        return pdk.Deck(
+            layers=[layer], initial_view_state=NYC_VIEW, map_provider=None, tooltip=tooltip
+        )
     return pdk.Deck(
         layers=[layer], initial_view_state=NYC_VIEW, map_style=map_style, tooltip=tooltip
     )

@@ -115,7 +115,7 @@ def test_zones_map_table_and_profile(world: tuple[Lake, CountingApp]) -> None:
     (deck,) = charts(at, "deck_gl_json_chart")
     spec = json.loads(deck.proto.json)
     assert spec["layers"][0]["@@type"] == "GeoJsonLayer"
-    assert not spec.get("mapStyle"), "no base map by default: nothing to fetch from the internet"
+    assert "mapProvider" not in spec, "no base map by default: nothing to fetch from the web"
     filled = [f for f in spec["layers"][0]["data"]["features"] if f["properties"]["pickups"]]
     assert len(filled) == len({t["pickup_zone_id"] for t in lake.trips} - {264, 265})
     top = at.dataframe[0].value

@@ -145,11 +145,12 @@ def test_color_zones_single_value_and_empty() -> None:
 def test_zone_deck_is_offline_by_default() -> None:
     colored = shaping.color_zones(load_zones(), shaping.top_zones_frame(TOP), "pickups")
     spec = json.loads(shaping.zone_deck(colored).to_json())
-    assert spec.get("mapStyle") in (None, "")  # no tiles fetched from anywhere
+    # No provider and no style URL: Streamlit then draws no base map and fetches nothing.
+    assert "mapProvider" not in spec and "http" not in str(spec.get("mapStyle"))
     (layer,) = spec["layers"]
     assert layer["@@type"] == "GeoJsonLayer" and layer["pickable"]
     assert len(layer["data"]["features"]) == 263
-    assert json.loads(shaping.zone_deck(colored, "light").to_json())["mapStyle"]
+    assert json.loads(shaping.zone_deck(colored, "light").to_json())["mapStyle"].startswith("https")
 
 
 @pytest.mark.parametrize(
