@@ -169,7 +169,7 @@ def _zone_metrics(trips: pa.Table, batch_id: int) -> pa.Table:
             "tip_amount",
         ]
     ).append_column("window_start", window)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     con.register("chunk", chunk)
     agg = con.execute(ZONE_METRICS_SQL, {"batch_id": batch_id}).fetch_arrow_table()
     con.close()
