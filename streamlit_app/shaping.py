@@ -154,7 +154,7 @@ def ramp_color(x: float) -> list[int]:
 def color_zones(
     zones: dict[str, Any], values: pd.DataFrame, metric: str, selected: int | None = None
 ) -> dict[str, Any]:
-    """A copy of the zone FeatureCollection with the metric, a colour and a line per zone.
+    """A copy of the zone FeatureCollection with the metric, a colour and the selection per zone.
 
     Counts (pickups, revenue) are skewed by a few airports and Midtown, so they are coloured on
     a log scale; averages linearly. Zones without data are grey.
@@ -177,8 +177,7 @@ def color_zones(
             p["fill"] = ramp_color((s - lo) / (hi - lo) if hi > lo else 1.0)
         else:
             p["fill"] = NO_DATA_COLOR
-        p["line"] = [20, 20, 20, 255] if zid == selected else [90, 90, 90, 120]
-        p["line_width"] = 60 if zid == selected else 10
+        p["selected"] = zid == selected
     return out
 
 
@@ -187,32 +186,45 @@ NYC_VIEW = pdk.ViewState(latitude=40.70, longitude=-73.94, zoom=9.4, pitch=0)
 
 
 def zone_deck(colored: dict[str, Any], map_style: str | None = None) -> pdk.Deck:
-    """The zones as filled polygons; without ``map_style`` no tiles are fetched (offline)."""
-    layer = pdk.Layer(
+    """The zones as filled polygons; without ``map_style`` no tiles are fetched (offline).
+
+    Only the selected zone is outlined: stroking all 263 zones (a path layer of ~15k points)
+    stalled software WebGL (SwiftShader) on a busy 2-core machine, while fills alone render
+    at full frame rate; neighbouring zones stay apart by their colours.
+    """
+    zones = pdk.Layer(
         "GeoJsonLayer",
         colored,
         id="zones",
         pickable=True,
-        stroked=True,
+        stroked=False,
         filled=True,
         get_fill_color="properties.fill",
-        get_line_color="properties.line",
-        get_line_width="properties.line_width",
-        line_width_units="meters",
         auto_highlight=True,
+    )
+    selected = [f for f in colored["features"] if f["properties"].get("selected")]
+    outline = pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": selected},
+        id="selected",
+        stroked=True,
+        filled=False,
+        get_line_color=[20, 20, 20, 255],
+        line_width_min_pixels=3,
     )
     tooltip = {
         "html": "<b>{zone}</b> ({borough}) #{zone_id}<br/>pickups {pickups_text}"
         "<br/>revenue {revenue_text}<br/>avg fare {avg_fare_text}",
     }
+    layers = [zones, outline] if selected else [zones]
     if map_style is None:
         # No provider: pydeck sends its "default style" marker, on which Streamlit draws no
         # base map. (map_style=None alone makes Streamlit fetch Carto's style from the web.)
         return pdk.Deck(
-            layers=[layer], initial_view_state=NYC_VIEW, map_provider=None, tooltip=tooltip
+            layers=layers, initial_view_state=NYC_VIEW, map_provider=None, tooltip=tooltip
         )
     return pdk.Deck(
-        layers=[layer], initial_view_state=NYC_VIEW, map_style=map_style, tooltip=tooltip
+        layers=layers, initial_view_state=NYC_VIEW, map_style=map_style, tooltip=tooltip
     )
 
 

@@ -151,9 +151,6 @@ def test_trends(page: Page) -> None:
     page.shot("trends")
 
 
-# Known failure, issue 6 stays open for it: on 2 cores with SwiftShader the deck.gl map keeps the
-# compositor busy and Page.screenshot times out before the zones can be counted.
-@pytest.mark.xfail(reason="WebGL map screenshot times out on 2-core SwiftShader (issue 6)")
 def test_zones_map(page: Page) -> None:
     page.view("Zones")
     assert page.drawn(DECK, 2000) >= 2000, "the map shows no coloured zones"

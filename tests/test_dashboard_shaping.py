@@ -126,7 +126,7 @@ def test_color_zones_scales_and_greys_missing() -> None:
     assert props[237]["fill"] == shaping.ramp_color(0.0)
     assert props[4]["fill"] == shaping.NO_DATA_COLOR and props[4]["pickups"] is None
     assert props[132]["revenue_text"] == "$70,000"
-    assert props[237]["line_width"] > props[132]["line_width"]  # the selected zone stands out
+    assert props[237]["selected"] and not props[132]["selected"]
     assert "fill" not in zones["features"][0]["properties"]  # the shared asset is untouched
 
 
@@ -147,9 +147,12 @@ def test_zone_deck_is_offline_by_default() -> None:
     spec = json.loads(shaping.zone_deck(colored).to_json())
     # No provider and no style URL: Streamlit then draws no base map and fetches nothing.
     assert "mapProvider" not in spec and "http" not in str(spec.get("mapStyle"))
-    (layer,) = spec["layers"]
+    (layer,) = spec["layers"]  # nothing selected: no outline layer
     assert layer["@@type"] == "GeoJsonLayer" and layer["pickable"]
     assert len(layer["data"]["features"]) == 263
+    picked = shaping.color_zones(load_zones(), shaping.top_zones_frame(TOP), "pickups", 132)
+    _, outline = json.loads(shaping.zone_deck(picked).to_json())["layers"]
+    assert [f["properties"]["zone_id"] for f in outline["data"]["features"]] == [132]
     assert json.loads(shaping.zone_deck(colored, "light").to_json())["mapStyle"].startswith("https")
 
 
