@@ -14,6 +14,7 @@ SUITES: dict[str, str] = {
     "producer": "bench.producer",
     "stream": "bench.stream",
     "api": "bench.api",
+    "dashboard": "bench.dashboard",
 }
 SCALES = ("small", "full")
 
