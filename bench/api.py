@@ -5,7 +5,8 @@
    chunks of consecutive days straight to Parquet and cached under .local/bench/api-lake/<N>.
 2. Embedded: ``python -m lambda_api`` (uvicorn, DuckDB) on a free port; per dashboard endpoint,
    sequential requests with varied time ranges (so the TTL cache, keyed by the SQL text, mostly
-   misses): p50/p99. Then a sustained mix from concurrent clients: req/s and errors. Peak RSS.
+   misses): p50/p99. Then a sustained mix from concurrent clients (60 s at full scale): req/s,
+   and errors (any non-2xx answer or transport failure; goal 0). Peak RSS.
 3. Through the twin: the Lambda zip deployed by Terraform (envs/local on the bench twin), a
    small lake uploaded where the Glue tables point; p50/p99 per endpoint via its API Gateway.
 """
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -413,11 +415,17 @@ def _key(req: Request) -> str:
     return req[0] + "?" + "&".join(f"{k}={v}" for k, v in sorted(req[1].items()))
 
 
+def _ok(status: int) -> bool:
+    """Every request the suite sends is valid and names existing trips and zones: anything but
+    a 2xx is an error (0: a transport failure)."""
+    return 200 <= status < 300
+
+
 def _get(client: httpx.Client, req: Request) -> tuple[float, int]:
     t0 = time.perf_counter()
     r = client.get(req[0], params=req[1])
     ms = (time.perf_counter() - t0) * 1000
-    if r.status_code != 200:
+    if not _ok(r.status_code):
         log(f"{r.status_code} for {_key(req)}: {r.text[:300]}")
     return ms, r.status_code
 
@@ -443,7 +451,7 @@ def measure(client: httpx.Client, reqs: Requests, count: int, warmup: int) -> li
         for req in batch:
             took, status = _get(client, req)
             ms.append(took)
-            errors += status != 200
+            errors += not _ok(status)
         lat = Latencies(name, ms, errors, len({_key(r) for r in batch}))
         log(
             f"  {name:22s} p50 {lat.q(50):7.1f} ms  p99 {lat.q(99):7.1f} ms  max {max(ms):7.1f}"
@@ -460,6 +468,12 @@ class Sustained:
     wall_s: float
     ms: list[float]
     hits: int  # requests answered from the API's TTL cache (estimated from the keys sent)
+    statuses: dict[int, int]  # status -> requests; 0: transport failure
+
+    @property
+    def error_text(self) -> str:
+        bad = {k: v for k, v in sorted(self.statuses.items()) if not _ok(k)}
+        return ", ".join(f"{k or 'transport'}: {v}" for k, v in bad.items()) or "none"
 
     @property
     def rps(self) -> float:
@@ -480,6 +494,7 @@ def sustained(
     lock = threading.Lock()
     lat: list[float] = []
     cached_at: dict[str, float] = {}  # key -> when its answer entered the cache (a miss ended)
+    statuses: Counter[int] = Counter()
     errors = hits = 0
     deadline = time.monotonic() + seconds
 
@@ -498,7 +513,8 @@ def sustained(
                     ms, status = float("nan"), 0
                 with lock:
                     lat.append(ms)
-                    errors += status != 200
+                    statuses[status] += 1
+                    errors += not _ok(status)
                     at = cached_at.get(key)
                     if at is not None and sent - at < ttl_s:
                         hits += 1
@@ -509,7 +525,7 @@ def sustained(
     with ThreadPoolExecutor(workers) as pool:
         for f in [pool.submit(worker) for _ in range(workers)]:
             f.result()
-    return Sustained(len(lat), errors, time.monotonic() - t0, lat, hits)
+    return Sustained(len(lat), errors, time.monotonic() - t0, lat, hits, dict(statuses))
 
 
 # ---- embedded --------------------------------------------------------------------------------
@@ -604,7 +620,8 @@ def embedded(info: LakeInfo, cfg: ApiBenchSettings, seconds: float) -> list[Resu
             for mode, run_ in runs.items():
                 log(
                     f"sustained {mode}: {run_.done:,} requests in {run_.wall_s:.1f} s = "
-                    f"{run_.rps:.0f}/s, {run_.errors} errors, cache hits ~{run_.hits:,}"
+                    f"{run_.rps:.0f}/s, {run_.errors} errors ({run_.error_text}), "
+                    f"cache hits ~{run_.hits:,}"
                 )
             what = {
                 "cold": "every request new (cache misses: the engine's rate)",
@@ -622,6 +639,18 @@ def embedded(info: LakeInfo, cfg: ApiBenchSettings, seconds: float) -> list[Resu
                         f"2 cores, {run_.wall_s:.0f} s, mix {MIX}; {run_.done:,} requests, "
                         f"{run_.errors} errors, cache hits ~{run_.hit_share:.0%}; under "
                         f"load p50 {run_.q(50):.0f} ms p99 {run_.q(99):.0f} ms; {lake_note}",
+                    )
+                )
+                results.append(
+                    Result(
+                        f"api embedded sustained errors ({mode})",
+                        run_.errors,
+                        "errors",
+                        goal="0 errors",
+                        met=run_.errors == 0,
+                        note=f"non-2xx answers and transport failures ({run_.error_text}) of "
+                        f"{run_.done:,} requests over {run_.wall_s:.0f} s from "
+                        f"{cfg.concurrency} concurrent clients; {what[mode]}",
                     )
                 )
         results.append(

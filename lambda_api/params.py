@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 # Instants outside this range are typos (and would overflow date arithmetic near year 9999).
@@ -17,6 +18,11 @@ EARLIEST = datetime(2009, 1, 1, tzinfo=UTC)  # the TLC records start in 2009
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 GRID = timedelta(minutes=5)  # zone_metrics' window
 _US = timedelta(microseconds=1)
+# A trip id is 1..128 characters (contract rule invalid_trip_id) with no control character: a
+# NUL cannot be carried by SQL text at all (DuckDB ends the statement there), CR/LF have no
+# place in a URL path. Kept as escapes, so the OpenAPI document shows a readable pattern.
+TRIP_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
+_TRIP_ID = re.compile(TRIP_ID_PATTERN)
 
 
 class InvalidParam(ValueError):
@@ -28,6 +34,17 @@ class InvalidParam(ValueError):
 def utc(value: datetime) -> datetime:
     """Naive instants are taken as UTC (the API's only zone)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def bounded_utc(name: str, value: datetime) -> datetime:
+    """``value`` in UTC, or InvalidParam outside [EARLIEST, LATEST)."""
+    try:
+        at = utc(value)
+    except OverflowError:  # 0001-01-01T00:00+01:00 or 9999-12-31T23:59-01:00: no UTC instant
+        at = None
+    if at is None or not EARLIEST <= at < LATEST:
+        raise InvalidParam(name, f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return at
 
 
 def floor_to(value: datetime, step: timedelta) -> datetime:
@@ -78,11 +95,8 @@ def time_range(
     With ``grid`` (aggregates) start is floored and end ceiled to it: the 5-minute windows are
     the resolution of zone_metrics, and the effective range is returned to the client.
     """
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and not EARLIEST <= utc(value) < LATEST:
-            raise InvalidParam(name, f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
-    e = utc(end) if end is not None else ceil_to(utc(now), timedelta(minutes=1))
-    s = utc(start) if start is not None else e - min(default_span, max_span)
+    e = bounded_utc("end", end) if end is not None else ceil_to(utc(now), timedelta(minutes=1))
+    s = bounded_utc("start", start) if start is not None else e - min(default_span, max_span)
     if grid is not None:
         s, e = floor_to(s, grid), ceil_to(e, grid)
     if s >= e:
@@ -92,6 +106,12 @@ def time_range(
             "end", f"the range may span at most {_span_text(max_span)}; narrow start/end"
         )
     return TimeRange(s, e)
+
+
+def day_range(day: date, param: str = "date") -> TimeRange:
+    """The UTC day ``day`` as [00:00, next 00:00)."""
+    start = bounded_utc(param, datetime(day.year, day.month, day.day))
+    return TimeRange(start, start + timedelta(days=1))  # LATEST is a midnight: no overflow
 
 
 def _span_text(span: timedelta) -> str:
@@ -111,13 +131,15 @@ def encode_cursor(pickup_at: datetime, trip_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     fix = "pass the next_cursor of the previous page unchanged"
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, trip_id = json.loads(raw)
-        if not isinstance(at, str) or not isinstance(trip_id, str):
-            raise TypeError(at)
+        # validate: a character outside the alphabet is refused, not silently skipped.
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        doc = json.loads(raw)
+        if not (isinstance(doc, list) and len(doc) == 2 and all(isinstance(v, str) for v in doc)):
+            raise TypeError(doc)
+        at, trip_id = doc
         pickup_at = utc(datetime.fromisoformat(at))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
         raise InvalidParam("cursor", f"not a cursor of this API; {fix}") from exc
-    if not EARLIEST <= pickup_at < LATEST or len(trip_id) > 128:
+    if not EARLIEST <= pickup_at < LATEST or not _TRIP_ID.fullmatch(trip_id):
         raise InvalidParam("cursor", f"out of range; {fix}")
     return pickup_at, trip_id

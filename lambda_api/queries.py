@@ -71,6 +71,8 @@ def literal(value: Any, sql_type: str) -> exp.Expr:
             value = value.isoformat()
         if not isinstance(value, str):
             raise ParamError(f"expected str, got {type(value).__name__}")
+        if "\x00" in value:  # DuckDB ends the statement at a NUL; no escape can carry one
+            raise ParamError("a NUL character cannot be in SQL text")
         return exp.Literal.string(value)  # sqlglot escapes quotes
     if sql_type in ("integer", "bigint"):
         if isinstance(value, bool) or not isinstance(value, int):

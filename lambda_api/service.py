@@ -44,6 +44,7 @@ from lambda_api.params import (
     InvalidParam,
     TimeRange,
     ceil_to,
+    day_range,
     decode_cursor,
     encode_cursor,
     time_range,
@@ -173,8 +174,7 @@ class Service:
 
     def trip(self, trip_id: str, day: date | None) -> Any:
         if day is not None:
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            rng = time_range(start, start + timedelta(days=1), self.now(), timedelta(days=1))
+            rng = day_range(day)
         else:
             end = ceil_to(self.now(), timedelta(minutes=1))
             rng = TimeRange(end - timedelta(days=self.s.trip_lookup_days), end)

@@ -257,6 +257,10 @@ def test_zones_list(client: TestClient) -> None:
         ("/v1/summary?start=2024-01-01&end=2025-01-01", 422, "at most 31 days"),
         ("/v1/summary?start=2025-01-15T08:00:00Z&end=2025-01-15T07:00:00Z", 422, "before end"),
         ("/v1/summary?start=0001-01-01T00:00:00Z", 422, "between"),
+        # Instants with no UTC equivalent in datetime's range (an OverflowError, once a 500).
+        ("/v1/summary?start=0001-01-01T00:00:00%2B01:00", 422, "between"),
+        ("/v1/summary?end=9999-12-31T23:59:59-01:00", 422, "between"),
+        ("/v1/trips/x?date=9999-12-31", 422, "date"),
         ("/v1/summary?service=blue", 422, "service"),
         ("/v1/summary?borough=Atlantis", 422, "borough"),
         ("/v1/summary?service=yellow&service=green", 422, "given 2 times"),
@@ -272,6 +276,7 @@ def test_zones_list(client: TestClient) -> None:
         ("/v1/trips?payment_type=9", 422, "payment_type"),
         ("/v1/trips/x?date=2025-13-01", 422, "date"),
         ("/v1/quality/samples?reason=a%27%20OR%201%3D1", 422, "reason"),
+        ("/v1/quality/samples?reason=--", 422, "reason"),
         ("/v1/quality/dead-letters?interval=5m", 422, "interval"),
         ("/v1/status?minutes=0", 422, "minutes"),
     ],

@@ -110,6 +110,13 @@ def test_values_of_the_wrong_type_are_refused(param: str, value: Any) -> None:
         q.render(**{**good, param: value})
 
 
+def test_a_nul_character_is_refused() -> None:
+    # DuckDB would end the statement at the NUL, leaving the quote open.
+    q = queries.get("trip_by_id")
+    with pytest.raises(ParamError, match="NUL"):
+        q.render(**RANGE.sql(), trip_id="t0001\x00' OR 1=1 --")
+
+
 def test_declarations_must_match_placeholders() -> None:
     with pytest.raises(ValueError, match="declared"):
         Query.parse("x", "-- param a: integer\nSELECT :a AS a, :b AS b")
