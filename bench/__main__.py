@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "stream": "bench.stream",
     "api": "bench.api",
     "dashboard": "bench.dashboard",
+    "stack": "bench.stack",
 }
 SCALES = ("small", "full")
 

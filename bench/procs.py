@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from types import TracebackType
 
-PROC = Path("/proc")
+from localstack.procs import descendants, status_kib
 
 
 def vm_hwm_kib(pid: int) -> int | None:
     """Peak resident set of one process in KiB; None when it is gone (or is a zombie)."""
-    try:
-        for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def descendants(root: int) -> list[int]:
-    """``root`` and every process below it (one scan of /proc)."""
-    children: dict[int, list[int]] = {}
-    for d in PROC.iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            # The command name may hold spaces and parentheses: split after the last ")".
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += children.get(pid, [])
-    return out
+    return status_kib(pid, "VmHWM")
 
 
 class PeakRss:

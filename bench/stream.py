@@ -32,9 +32,10 @@ import pyarrow.parquet as pq
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bench.infra import BENCH_DIR, ROOT, Lake, kafka, lake, log, run_measured
-from bench.procs import PeakRss, descendants, vm_hwm_kib
+from bench.procs import PeakRss, vm_hwm_kib
 from bench.report import Result
 from localstack.kafka import KafkaBroker
+from localstack.procs import descendants
 from producer.synthetic import Profile, SyntheticTrips, synthetic_records
 
 WORK = BENCH_DIR / "stream"

@@ -16,17 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """True for a running process; a zombie (exited, not yet reaped) is not running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) is not running
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return True
+        pass  # someone else's process: it exists
+    stat = Path(f"/proc/{pid}/stat")
+    if Path("/proc/self").exists():
+        try:  # the command name may hold spaces and parentheses: split after the last ")"
+            return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except (OSError, IndexError):
+            return False
+    # No procfs (macOS): ask ps for the state.
+    r = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True)
+    state = r.stdout.strip()
+    return bool(state) and not state.startswith("Z")
 
 
 def _cmdline(pid: int) -> str:
@@ -34,6 +41,42 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process below it (one scan of /proc)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            # The command name may hold spaces and parentheses: split after the last ")".
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def status_kib(pid: int, field: str) -> int | None:
+    """A memory line of /proc/<pid>/status (VmRSS now, VmHWM peak) in KiB; None if gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and everything it started (JVMs, workers), now."""
+    return sum(status_kib(p, "VmRSS") or 0 for p in descendants(pid)) / 1024
 
 
 @dataclass(frozen=True)
@@ -58,7 +101,7 @@ class Proc:
             pid, marker = self.pid_file.read_text().split("\n", 1)
         except (OSError, ValueError):
             return None
-        if not _alive(int(pid)) or marker.strip() not in _cmdline(int(pid)):
+        if not alive(int(pid)) or marker.strip() not in _cmdline(int(pid)):
             return None
         return int(pid)
 
@@ -103,9 +146,9 @@ class Proc:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from localstack.kafka import KafkaBroker, KafkaSettings
-from localstack.procs import Proc
+from localstack.procs import Proc, tree_rss_mib
 from localstack.terraform import Terraform, TerraformSettings
 from localstack.twin import REPO, Twin, TwinSettings
 
@@ -211,15 +211,41 @@ class Stack:
 
     # ---- status / down ------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def pids(self) -> dict[str, int | None]:
+        """The root pid of every part, None for a part that is not running."""
         procs = (self.stream, self.replay, self.synthetic, self.dashboard)
         return {
-            "kafka": {"running": self.kafka.is_running(), "bootstrap": self.kafka.bootstrap},
-            "twin": {"running": self.twin.is_running(), "endpoint": self.twin.endpoint_url},
+            "kafka": self.kafka.pid(),
+            "twin": self.twin.pid() if self.twin.is_running() else None,
+            **{p.name: p.pid() for p in procs},
+        }
+
+    def status(self) -> dict[str, Any]:
+        pids = self.pids()
+        # Resident memory of each part's process tree (the twin's includes its Lambda workers).
+        rss = {name: round(tree_rss_mib(pid)) if pid else 0 for name, pid in pids.items()}
+        procs = (self.stream, self.replay, self.synthetic, self.dashboard)
+        return {
+            "kafka": {
+                "running": self.kafka.is_running(),
+                "bootstrap": self.kafka.bootstrap,
+                "rss_mib": rss["kafka"],
+            },
+            "twin": {
+                "running": self.twin.is_running(),
+                "endpoint": self.twin.endpoint_url,
+                "rss_mib": rss["twin"],
+            },
             **{
-                p.name: {"running": p.is_running(), "pid": p.pid(), "log": str(p.log_file)}
+                p.name: {
+                    "running": p.is_running(),
+                    "pid": p.pid(),
+                    "log": str(p.log_file),
+                    "rss_mib": rss[p.name],
+                }
                 for p in procs
             },
+            "total_rss_mib": sum(rss.values()),
         }
 
     def down(self, wipe: bool = False) -> None:

@@ -25,6 +25,8 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from localstack.procs import alive
+
 REPO = Path(__file__).resolve().parent.parent
 REQUIREMENTS = Path(__file__).with_name("twin-requirements.txt")
 HEALTH_PATH = "/_localstack/health"
@@ -60,27 +62,13 @@ def _requirements_hash() -> str:
 
 
 def _pid_alive(pid: int) -> bool:
-    # Reap it first if it is our own exited child, else it lingers as a zombie and looks alive.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """Our twin runs under this pid (alive, and not a stale pid file whose pid was reused)."""
+    if not alive(pid):
         return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if not proc.parent.joinpath("self").exists():
-        return True  # no procfs (macOS): the signal test is all there is
     try:
-        state = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0]
-        cmdline = proc.joinpath("cmdline").read_bytes()
-    except (OSError, IndexError):
-        return False
-    if state in ("Z", "X"):
-        return False  # a zombie holds no port; someone else's child, reaped later
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no procfs (macOS): liveness is all there is
     # An exiting process (after SIGKILL) has an empty cmdline but still holds its socket for a
     # moment; a non-empty one without "ministack" is a stale pid file whose pid was reused.
     return not cmdline or b"ministack" in cmdline

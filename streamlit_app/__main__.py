@@ -34,7 +34,20 @@ def streamlit_args(s: DashSettings) -> list[str]:
     ]
 
 
+def warm_up() -> None:
+    """Import the script's heavy modules and read the zone shapes once in the server process.
+
+    The script runs in this process, so the first viewer would otherwise pay for pandas,
+    Altair and pydeck inside its first run (seconds on a small machine: bench/dashboard.py).
+    """
+    from streamlit_app import api, shaping  # noqa: F401  (pandas, altair, pydeck, requests)
+    from streamlit_app.geo import load_zones
+
+    load_zones()
+
+
 def main() -> None:
+    warm_up()
     cli.main(args=streamlit_args(DashSettings()), prog_name="streamlit")
 
 

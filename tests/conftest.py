@@ -17,6 +17,11 @@ TLC = ROOT.parent / "shared" / "data" / "tlc"
 TLC_FILES = sorted(p for p in TLC.glob("*_tripdata_*") if p.suffix in (".csv", ".parquet"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Chaos tests last: they restart the session's broker and twin under running work."""
+    items.sort(key=lambda item: item.get_closest_marker("chaos") is not None)
+
+
 @pytest.fixture(scope="session")
 def tlc_files() -> list[Path]:
     assert len(TLC_FILES) == 3, f"expected the three shared TLC samples in {TLC}"

@@ -29,6 +29,8 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from localstack.procs import alive
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 POM = HERE / "pom.xml"
@@ -89,18 +91,6 @@ def _ps(pid: int, field: str) -> str:
     """One ``ps`` column for ``pid`` ("" if there is no such process): macOS has no /proc."""
     r = subprocess.run(["ps", "-ww", "-o", f"{field}=", "-p", str(pid)], capture_output=True)
     return r.stdout.decode(errors="replace").strip()
-
-
-def _pid_alive(pid: int) -> bool:
-    """True for a live process; a zombie (killed, not yet reaped) counts as dead."""
-    if not Path("/proc/self").exists():
-        state = _ps(pid, "stat")
-        return bool(state) and not state.startswith("Z")
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def _cmdline(pid: int) -> list[str]:
@@ -305,7 +295,7 @@ class KafkaBroker:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if not _pid_alive(pid):
+        if not alive(pid):
             return None
         cmdline = _cmdline(pid)
         # A reused pid belongs to some other program: only our config file proves it is ours.
@@ -373,7 +363,7 @@ class KafkaBroker:
     def _wait_ready(self, pid: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            if not _pid_alive(pid):
+            if not alive(pid):
                 tail = "\n".join(tail_lines(self.stdout_log, 20) + tail_lines(self.server_log, 20))
                 raise KafkaError(f"broker exited during start-up; last log lines:\n{tail}")
             if self.is_ready(timeout=2.0):
@@ -390,10 +380,10 @@ class KafkaBroker:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.pid == pid:
                 self._proc.poll()
-            if not _pid_alive(pid):
+            if not alive(pid):
                 return True
             time.sleep(0.1)
-        return not _pid_alive(pid)
+        return not alive(pid)
 
     def _signal(self, sig: signal.Signals, timeout: float) -> int | None:
         pid = self.pid()
@@ -406,7 +396,7 @@ class KafkaBroker:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             self._wait_gone(pid, 10)
-        if _pid_alive(pid):
+        if alive(pid):
             raise KafkaError(f"broker pid {pid} survived SIGKILL")
         if self._proc is not None and self._proc.pid == pid:
             self._proc.wait(10)  # our own child: reap it, or it lingers as a zombie

@@ -1,0 +1,121 @@
+"""Issue 8: the whole local stack's memory, as `make local` runs it (goal <= 6 GiB RSS).
+
+``python -m localstack up`` (the run command itself: broker, twin with the API's Lambda,
+Terraform, the Spark stream, the dashboard and the demo feed), then for a while: a browser
+viewer on the dashboard's Live view, which calls the API, which runs on the twin. Every
+``interval_s`` the resident memory of each part's process tree is read from /proc; the result is
+the largest sum seen at one instant (not a sum of per-process peaks from different moments).
+A stack that was already running is measured and left running; one this suite started is
+stopped with ``python -m localstack down``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bench.infra import ROOT, log
+from bench.report import Result
+from localstack.procs import tree_rss_mib
+from localstack.stack import Stack, StackSettings
+from streamlit_app.config import DashSettings
+
+GOAL_MIB = 6 * 1024
+CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
+
+
+class StackBenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BENCH_STACK_")
+
+    seconds_full: float = 300
+    seconds_small: float = 60
+    interval_s: float = 2.0
+    view_every_s: float = 30.0  # a new viewer opens the dashboard this often
+    up_timeout_s: float = 1800
+
+
+def _view(url: str) -> None:
+    """One viewer: the Live view until its KPIs show (the dashboard queries the API)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if not chromium:
+        log("no chromium (make browser): memory measured without a dashboard viewer")
+        return
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = b.new_page()
+            page.goto(url)
+            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+        finally:
+            b.close()
+
+
+def run(scale: str) -> list[Result]:
+    cfg = StackBenchSettings()
+    seconds = cfg.seconds_full if scale == "full" else cfg.seconds_small
+    stack = Stack(StackSettings())
+    was_up = any(stack.pids().values())
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    t0 = time.monotonic()
+    up = subprocess.run(
+        [sys.executable, "-m", "localstack", "up"],
+        cwd=ROOT,
+        env=env,
+        timeout=cfg.up_timeout_s,
+        capture_output=True,
+        text=True,
+    )
+    up_s = time.monotonic() - t0
+    if up.returncode != 0:
+        raise RuntimeError(f"localstack up failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}")
+    log(f"stack up in {up_s:.0f} s ({'already running' if was_up else 'started'})")
+    dash = DashSettings()
+    dash_url = f"http://{dash.host}:{dash.port}" if stack.pids()["dashboard"] else None
+    peak_total = 0.0
+    peak: dict[str, float] = {}
+    try:
+        end = time.monotonic() + seconds
+        next_view = time.monotonic()
+        while time.monotonic() < end:
+            if dash_url and time.monotonic() >= next_view:
+                _view(dash_url)
+                next_view = time.monotonic() + cfg.view_every_s
+            now = {n: tree_rss_mib(pid) for n, pid in stack.pids().items() if pid}
+            peak_total = max(peak_total, sum(now.values()))
+            for n, mib in now.items():
+                peak[n] = max(peak.get(n, 0.0), mib)
+            time.sleep(cfg.interval_s)
+    finally:
+        if not was_up:
+            subprocess.run([sys.executable, "-m", "localstack", "down"], cwd=ROOT, env=env)
+    log(f"peak {peak_total:,.0f} MiB; per part: {peak}")
+    note: dict[str, Any] = {"seconds": seconds, "viewer": bool(dash_url), "warm": was_up}
+    return [
+        Result(
+            "whole local stack peak RSS",
+            peak_total,
+            "MiB",
+            goal=f"<= {GOAL_MIB} MiB",
+            met=peak_total <= GOAL_MIB,
+            note=f"largest sum at one instant over {seconds:.0f} s of `make local` "
+            f"with a dashboard viewer every {cfg.view_every_s:.0f} s; {note}",
+        ),
+        *[
+            Result(f"stack {name} peak RSS", mib, "MiB", note="its process tree")
+            for name, mib in sorted(peak.items())
+        ],
+        Result(
+            "make local: up until trips in the lake",
+            up_s,
+            "s",
+            note="stack already running" if was_up else "cold processes, warm caches",
+        ),
+    ]
