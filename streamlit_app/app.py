@@ -34,8 +34,10 @@ MAX_5M_DAYS = 2  # 5-minute buckets beyond this are too many points to read
 
 
 @st.cache_data(ttl=S.cache_ttl_s, show_spinner=False, max_entries=1000)
-def _fetch(api_url: str, path: str, params: tuple[tuple[str, str], ...]) -> Any:
-    # api_url is part of the cache key, so switching APIs never serves another API's answers.
+def _fetch(api_url: str, path: str, params: tuple[tuple[str, str], ...], step: datetime) -> Any:
+    # api_url is part of the cache key, so switching APIs never serves another API's answers;
+    # the step too, so every answer of a step expires at its end, also those (like /v1/status)
+    # whose parameters do not name the time: a viewer arriving later in the step costs 0 calls.
     return ApiClient(S).get(path, dict(params))
 
 
@@ -47,7 +49,7 @@ def _zone_table(api_url: str) -> pd.DataFrame:
 
 def api(path: str, **params: Any) -> Any:
     """One (cached) API call."""
-    return _fetch(S.api_url, path, tuple(sorted(query(params).items())))
+    return _fetch(S.api_url, path, tuple(sorted(query(params).items())), now_step())
 
 
 def now_step() -> datetime:
