@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Sequence
 
-from bench.report import Result, table, write
+from bench.report import LATEST, Result, markdown, table, write
 
 # name -> module with ``run(scale: str) -> list[Result]``; imported only when its suite runs.
 SUITES: dict[str, str] = {
@@ -24,7 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("suites", nargs="*", metavar="suite", help=f"{', '.join(SUITES)} (default: all)")
     p.add_argument("--scale", choices=SCALES, default="full", help="small: a quick dev run")
+    p.add_argument(
+        "--markdown", action="store_true", help="print latest.json as a Markdown table; run nothing"
+    )
     args = p.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(LATEST.read_text())))
+        return 0
     unknown = set(args.suites) - set(SUITES)
     if unknown:
         p.error(f"unknown suite(s) {', '.join(sorted(unknown))}; known: {', '.join(SUITES)}")
