@@ -21,8 +21,12 @@ from localstack.twin import Twin, TwinSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / ".local" / "bench"
-KAFKA_PORT, KAFKA_CONTROLLER_PORT = 29092, 29093
-TWIN_PORT = 24566
+# BENCH_PORT_OFFSET=N: a second benchmark beside a running one gets its own broker and twin
+# (each suite stops its services at the end, which would cut the other one's short).
+OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
+KAFKA_PORT, KAFKA_CONTROLLER_PORT = 29092 + OFFSET, 29093 + OFFSET
+TWIN_PORT = 24566 + OFFSET
+_SUFFIX = f"-{OFFSET}" if OFFSET else ""
 
 
 def log(msg: str) -> None:
@@ -36,7 +40,7 @@ def kafka() -> Iterator[KafkaBroker]:
         KafkaSettings(
             port=KAFKA_PORT,
             controller_port=KAFKA_CONTROLLER_PORT,
-            runtime_dir=BENCH_DIR / "kafka",
+            runtime_dir=BENCH_DIR / f"kafka{_SUFFIX}",
         )
     )
     broker.stop()  # one left behind by a killed run still holds the folder and ports
@@ -79,9 +83,12 @@ class Lake:
 def lake() -> Iterator[Lake]:
     """The twin on its bench port with envs/local applied (kept between runs: apply is then a
     quick no-op); everything under ``bench/`` is deleted before and after."""
-    twin = Twin(TwinSettings(port=TWIN_PORT, host="127.0.0.1", state_dir=BENCH_DIR / "twin"))
+    state = BENCH_DIR / f"twin{_SUFFIX}"
+    twin = Twin(TwinSettings(port=TWIN_PORT, host="127.0.0.1", state_dir=state))
     tf = Terraform(
-        TerraformSettings(work_dir=BENCH_DIR / "terraform", aws_endpoint_url=twin.endpoint_url),
+        TerraformSettings(
+            work_dir=BENCH_DIR / f"terraform{_SUFFIX}", aws_endpoint_url=twin.endpoint_url
+        ),
         quiet=True,
     )
     twin.start()
