@@ -47,6 +47,9 @@ typecheck: install ## mypy --strict on every package
 test: lint typecheck checkov-install browser ## Lint, type-check and run every test (starts its own services on other ports)
 	$(PY) -m pytest
 
+chaos: install ## Only the chaos tests (kill -9 of the stream, broker and twin restarts; part of make test)
+	$(PY) -m pytest -m chaos
+
 bench: install ## Run the benchmarks; prints a table, writes bench/results/latest.json
 	$(PY) -m bench
 
