@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from lambda_api import queries
 from lambda_api.config import ApiSettings
-from lambda_api.engines import DuckDBEngine
+from lambda_api.engines import DuckDBEngine, dt_scope
 from lambda_api.params import TimeRange
 from lambda_api.queries import ParamError, Query
 from spark.lake import LakeTarget
@@ -122,3 +122,29 @@ def test_declarations_must_match_placeholders() -> None:
         Query.parse("x", "-- param a: integer\nSELECT :a AS a, :b AS b")
     with pytest.raises(ValueError, match="unknown parameter types"):
         Query.parse("x", "-- param a: json\nSELECT :a AS a")
+
+
+@pytest.mark.parametrize("name", sorted(queries.load_all()))
+def test_every_template_is_scoped_to_its_days(name: str) -> None:
+    """The embedded engine reads only the files of the dt range of each template's statement."""
+    q = queries.get(name)
+    values = {k: None for k in q.params} | RANGE.sql(hours="start_hour" in q.params)
+    values |= {k: "x" for k in ("unit", "group_by", "metric") if k in q.params}
+    values |= {k: 1 for k in ("limit", "zone_id") if k in q.params}
+    scope = dt_scope(q.render(**values))
+    assert scope is not None and scope[1:] == (values["start_dt"], values["end_dt"])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM trips WHERE dt BETWEEN '2025-01-01' AND '2025-01-02' OR trip_id = 'a'",
+        "SELECT * FROM trips WHERE dt BETWEEN '2025-01-01' AND '2025-01-02' AND a = 1 OR b = 2",
+        "SELECT * FROM trips WHERE trip_id = 'FROM trips WHERE dt BETWEEN ''2025-01-01'' AND "
+        "''2025-01-02'''",
+        "SELECT * FROM trips WHERE dt BETWEEN '2025-01-01' AND '2025-01-02' "
+        "AND trip_id IN (SELECT trip_id FROM trips)",
+    ],
+)
+def test_no_scope_unless_the_range_bounds_the_whole_statement(sql: str) -> None:
+    assert dt_scope(sql) is None

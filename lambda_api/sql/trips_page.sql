@@ -31,5 +31,7 @@ WHERE dt BETWEEN :start_dt AND :end_dt
     OR pickup_at > :cursor_at
     OR (pickup_at = :cursor_at AND trip_id > :cursor_id)
   )
-ORDER BY pickup_at, trip_id
+-- The table's columns, not the output's CAST(pickup_at AS TIMESTAMP): the same order, and
+-- DuckDB then takes the first rows before projecting (not after casting every row in range).
+ORDER BY trips.pickup_at, trips.trip_id
 LIMIT :limit
