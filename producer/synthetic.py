@@ -87,7 +87,9 @@ class SyntheticTrips:
         dist = np.exp(r.normal(p["distance_log_mean"], p["distance_log_std"], n)).clip(0.05, 60)
         dist = np.where(r.random(n) < p["zero_distance_share"], 0.0, dist.round(2))
         mph = np.exp(r.normal(p["speed_mph_log_mean"], p["speed_mph_log_std"], n)).clip(2, 55)
-        dur = np.maximum(60.0, dist / mph * 3600).round()
+        # Capped at 4 h: 60 mi at 2 mph would be a 30 h trip, which the contract rejects
+        # (trip_longer_than_a_day; 2 in 3M records did) and a synthetic trip must be valid.
+        dur = (dist / mph * 3600).clip(60.0, 4 * 3600).round()
         fare = p["fare_base"] + p["fare_per_mile"] * dist + p["fare_per_minute"] * dur / 60
         fare = (fare + r.normal(0, p["fare_noise_std"] / 3, n)).clip(3.0).round(2)
         fare = np.where(r.random(n) < p["refund_share"], -fare, fare)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import orjson
+import pyarrow.compute as pc
 
 from contract.check import reasons
 from producer.bad import BAD_KINDS
@@ -83,3 +84,16 @@ def test_same_seed_same_ids_and_bad_records_are_counted() -> None:
             assert found == []
         else:
             assert by_name[r.bad_kind] in found
+
+
+def test_no_synthetic_trip_is_longer_than_the_contract_allows() -> None:
+    # The tail matters: 2 in 3M records once lasted over a day (60 mi at 2 mph) and were
+    # rejected by the stream as trip_longer_than_a_day.
+    n = 1_000_000
+    cols = dict(SyntheticTrips(Profile.load(), seed=11).columns(n, np.full(n, 1.7e9)))
+    pickup, dropoff = (
+        pc.strptime(cols[k], format="%Y-%m-%dT%H:%M:%SZ", unit="s")
+        for k in ("pickup_at", "dropoff_at")
+    )
+    seconds = pc.subtract(pc.cast(dropoff, "int64"), pc.cast(pickup, "int64"))
+    assert 0 < pc.max(seconds).as_py() <= timedelta(hours=4).total_seconds()
