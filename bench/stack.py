@@ -18,6 +18,7 @@ import sys
 import time
 from typing import Any
 
+import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bench.infra import ROOT, log
@@ -38,6 +39,19 @@ class StackBenchSettings(BaseSettings):
     interval_s: float = 2.0
     view_every_s: float = 30.0  # a new viewer opens the dashboard this often
     up_timeout_s: float = 1800
+
+
+def _wait_healthy(url: str, timeout_s: float = 180) -> None:
+    """The dashboard imports its libraries before it listens (seconds on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the dashboard at {url} did not become healthy in {timeout_s:.0f} s")
 
 
 def _view(url: str) -> None:
@@ -82,6 +96,8 @@ def run(scale: str) -> list[Result]:
     peak_total = 0.0
     peak: dict[str, float] = {}
     try:
+        if dash_url:
+            _wait_healthy(dash_url)
         end = time.monotonic() + seconds
         next_view = time.monotonic()
         while time.monotonic() < end:
