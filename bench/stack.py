@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -54,9 +55,10 @@ def _wait_healthy(url: str, timeout_s: float = 180) -> None:
     raise RuntimeError(f"the dashboard at {url} did not become healthy in {timeout_s:.0f} s")
 
 
-def _view(url: str) -> None:
-    """One viewer: the Live view until its KPIs show (the dashboard queries the API)."""
-    from playwright.sync_api import sync_playwright
+def _viewers(url: str, every_s: float, stop: threading.Event) -> None:
+    """A new viewer of the Live view every ``every_s`` until ``stop``: each waits for the KPIs,
+    so the dashboard calls the API, which runs on the twin (Lambda + Athena)."""
+    from playwright.sync_api import Error, sync_playwright
 
     chromium = shutil.which("chromium")
     if not chromium:
@@ -65,9 +67,19 @@ def _view(url: str) -> None:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = b.new_page()
-            page.goto(url)
-            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+            while not stop.is_set():
+                t0 = time.monotonic()
+                ctx = b.new_context()
+                try:
+                    page = ctx.new_page()
+                    page.goto(url)
+                    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=300_000)
+                    log(f"viewer: Live drawn in {time.monotonic() - t0:.1f} s")
+                except Error as exc:
+                    log(f"viewer: {exc.message.splitlines()[0]}")
+                finally:
+                    ctx.close()
+                stop.wait(every_s)
         finally:
             b.close()
 
@@ -95,21 +107,25 @@ def run(scale: str) -> list[Result]:
     dash_url = f"http://{dash.host}:{dash.port}" if stack.pids()["dashboard"] else None
     peak_total = 0.0
     peak: dict[str, float] = {}
+    stop = threading.Event()
+    viewer: threading.Thread | None = None
     try:
         if dash_url:
             _wait_healthy(dash_url)
+            args = (dash_url, cfg.view_every_s, stop)
+            viewer = threading.Thread(target=_viewers, args=args, daemon=True)
+            viewer.start()
         end = time.monotonic() + seconds
-        next_view = time.monotonic()
         while time.monotonic() < end:
-            if dash_url and time.monotonic() >= next_view:
-                _view(dash_url)
-                next_view = time.monotonic() + cfg.view_every_s
             now = {n: tree_rss_mib(pid) for n, pid in stack.pids().items() if pid}
             peak_total = max(peak_total, sum(now.values()))
             for n, mib in now.items():
                 peak[n] = max(peak.get(n, 0.0), mib)
             time.sleep(cfg.interval_s)
     finally:
+        stop.set()
+        if viewer:
+            viewer.join(330)  # a viewer may still be waiting for its KPIs
         if not was_up:
             subprocess.run([sys.executable, "-m", "localstack", "down"], cwd=ROOT, env=env)
     log(f"peak {peak_total:,.0f} MiB; per part: {peak}")
