@@ -41,6 +41,31 @@ class FieldType(StrEnum):
             FieldType.STRING_ARRAY: "VARCHAR[]",
         }[self]
 
+    @property
+    def text_pattern(self) -> str | None:
+        """The text a JSON value of this type must match before any engine casts it (anchored;
+        valid in Java and RE2 regex). Each engine's own cast is lenient in its own way: Spark
+        reads "12.5d" as 12.5 and "06:30:00" as today, DuckDB reads "1_000" as 1000 and "epoch"
+        as 1970; both read "NaN". Gating both on one pattern keeps their verdicts equal."""
+        return _TEXT_PATTERNS.get(self)
+
+
+# Numbers may arrive as JSON numbers or as strings holding one (both are accepted).
+_TEXT_PATTERNS: dict[FieldType, str] = {
+    FieldType.INT: r"^-?[0-9]+\z",  # no fraction: 12.5 is not 12
+    FieldType.BIGINT: r"^-?[0-9]+\z",
+    # At most 20 integer digits and a 2-digit exponent: always finite, never Infinity.
+    FieldType.DOUBLE: r"^-?[0-9]{1,20}(\.[0-9]+)?([eE][-+]?[0-9]{1,2})?\z",
+    # ISO-8601 date and time; no offset = UTC; offsets of real zones (-12:00..+14:00) only.
+    FieldType.TIMESTAMP: (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+        r"(\.[0-9]{1,9})?(Z|[-+](0[0-9]|1[0-4]):[0-5][0-9])?\z"
+    ),
+}
+# Instants every lake reader stores (year 0 and 10000 are not); the same bounds in both engines.
+# This also keeps `pickup_at + INTERVAL 1 DAY` in the rules from overflowing.
+MIN_TIMESTAMP, MAX_TIMESTAMP = "0001-01-01 00:00:00", "9999-12-31 23:59:59"
+
 
 @dataclass(frozen=True)
 class Field:

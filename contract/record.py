@@ -1,7 +1,8 @@
 """The record model and its JSON encoding on Kafka.
 
 Wire format: one UTF-8 JSON object per Kafka message, keys = contract field names, instants as
-ISO-8601 UTC strings ending in ``Z``. Unknown keys are ignored by readers (forward compatible).
+ISO-8601 UTC strings ending in ``Z``. The stream rejects unknown keys (``unexpected_field``):
+a new field needs a new ``schema_version``. ``Trip`` ignores them: the API's row models extend it.
 """
 
 from __future__ import annotations

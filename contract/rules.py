@@ -3,7 +3,9 @@
 A condition is a SQL boolean expression, in the dialect Spark SQL and DuckDB share, over:
 - the typed contract columns (``fare_amount``, ``pickup_at``, ...; NULL when absent or untypable),
 - ``raw__<field>``: the field's JSON value as text (NULL when absent or JSON null),
-- ``_is_object``: the Kafka value is one JSON object; ``_raw_bytes``: its size;
+- ``_is_object``: the Kafka value is one strict JSON object in UTF-8; ``_raw_bytes``: its size;
+- ``_unknown_keys``, ``_duplicate_keys``: how many of the object's top-level keys are not contract
+  fields, and how many repeat an earlier key (NULL when not an object);
 - ``ingested_at``: when the stream read the record.
 A record is rejected when any condition is true (NULL counts as false); every true rule's reason
 is kept. The rationale column is what docs/validation.md shows; ``python -m contract docs``
@@ -40,7 +42,9 @@ _RECORD_RULES: tuple[Rule, ...] = (
         "json_object",
         "NOT _is_object",
         "malformed_json",
-        "The value is not one JSON object (truncated, binary, an array, plain text).",
+        "The value is not one JSON object (truncated, binary, an array, plain text, null, "
+        "empty) or not strict JSON in UTF-8 (a byte order mark, invalid UTF-8, NaN or "
+        "Infinity literals, trailing commas, anything after the object).",
     ),
     Rule(
         "record_size",
@@ -54,7 +58,32 @@ _RECORD_RULES: tuple[Rule, ...] = (
         "unsupported_schema_version",
         "Only version 1 exists; a newer producer must not be read with this contract.",
     ),
+    Rule(
+        "known_fields",
+        "_unknown_keys > 0",
+        "unexpected_field",
+        "A version-1 record has the contract's keys only: an unknown key is a misspelt field "
+        "(its value would be lost without a trace) or another contract. New fields come with "
+        "a new schema_version.",
+    ),
+    Rule(
+        "unique_fields",
+        "_duplicate_keys > 0",
+        "duplicate_field",
+        "JSON leaves a repeated key's meaning open (Spark reads the last value, DuckDB the "
+        "first): the record would be a different trip to different readers.",
+    ),
 )
+
+# What the typed columns accept (FieldType.text_pattern, then each engine's cast).
+_VALID = {
+    FieldType.INT: "an int: a JSON number or string of digits without a fraction, in range",
+    FieldType.BIGINT: "a bigint: a JSON number or string of digits without a fraction, in range",
+    FieldType.DOUBLE: "a double: a JSON number or a string holding one, of at most 20 integer "
+    "digits and a 2-digit exponent (so never Infinity; not NaN, 12.5d, 1_000)",
+    FieldType.TIMESTAMP: "an instant: ISO-8601 date and time of years 0001-9999, UTC unless an "
+    "offset is given (not a bare date or time, nor epoch seconds)",
+}
 
 _FIELD_RULES: tuple[Rule, ...] = tuple(
     Rule(
@@ -70,7 +99,7 @@ _FIELD_RULES: tuple[Rule, ...] = tuple(
         f"{f.name}_type",
         f"{raw(f.name)} IS NOT NULL AND {f.name} IS NULL",
         f"invalid_type:{f.name}",
-        f"The value is present but is not a valid {f.type.value}.",
+        f"The value is present but is not {_VALID[f.type]}.",
     )
     for f in TRIP_FIELDS
     if f.type is not FieldType.STRING

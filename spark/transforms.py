@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from contract.fields import TRIP_FIELDS, FieldType
+from contract.fields import MAX_TIMESTAMP, MIN_TIMESTAMP, TRIP_FIELDS, FieldType
 from contract.rules import RULES, raw
 from contract.tables import DEAD_LETTERS, TRIPS, ZONE_METRICS, Table
 from spark.schemas import raw_json_schema
@@ -20,10 +20,16 @@ KAFKA_COLUMNS = ("value", "topic", "partition", "offset", "timestamp")
 
 # Strict JSON: what Spark tolerates by default (single quotes, NaN) is not JSON elsewhere.
 _JSON_OPTIONS = {"allowSingleQuotes": "false", "allowNonNumericNumbers": "false"}
-# Instants outside what every lake reader stores are not usable timestamps; this also keeps
-# `pickup_at + INTERVAL 1 DAY` in the rules from overflowing (ANSI mode would fail the batch).
-_MIN_TS, _MAX_TS = "0001-01-01 00:00:00", "9999-12-31 23:59:59"
-_INTEGER = "^-?[0-9]+$"  # a JSON number with a fraction is not an integer (12.5 is not 12)
+_FIELD_NAMES = [f.name for f in TRIP_FIELDS]
+# A \u escape of half a surrogate pair (JavaScript writes them for broken strings) is not
+# Unicode: Jackson reads it as "?", DuckDB refuses it. Escapes start after an even run of
+# backslashes; a high half needs a low one next, a low half a high one before (not a literal
+# "uD83D" after an escaped backslash).
+_HIGH, _LOW = "[dD][89abAB][0-9a-fA-F]{2}", "[dD][c-fC-F][0-9a-fA-F]{2}"
+_LONE_SURROGATE = (
+    rf"(?<!\\)(?:\\\\)*"
+    rf"(?:\\u{_HIGH}(?!\\u{_LOW})|(?<!\\u{_HIGH})\\u{_LOW}|(?<=\\)u{_HIGH}\\u{_LOW})"
+)
 METRICS_WINDOW_S = 300
 CARD = 1  # payment_type of card trips: the only trips whose tips are recorded
 
@@ -37,29 +43,41 @@ def _require_utc(df: DataFrame) -> None:
 
 def _typed(name: str, ftype: FieldType) -> Column:
     text = F.col(raw(name))
-    if ftype is FieldType.STRING:
+    pattern = ftype.text_pattern
+    if pattern is None:
         return text
-    if ftype in (FieldType.INT, FieldType.BIGINT):
-        return F.when(text.rlike(_INTEGER), F.expr(f"try_cast({raw(name)} AS {ftype.spark})"))
+    value = F.expr(f"try_cast({raw(name)} AS {ftype.spark})")
+    ok = text.rlike(pattern)
     if ftype is FieldType.TIMESTAMP:
-        ts = F.expr(f"try_cast({raw(name)} AS timestamp)")
-        in_range = ts.between(F.lit(_MIN_TS).cast("timestamp"), F.lit(_MAX_TS).cast("timestamp"))
-        return F.when(in_range, ts)
-    return F.expr(f"try_cast({raw(name)} AS {ftype.spark})")
+        # ANSI mode would fail the batch on `pickup_at + INTERVAL 1 DAY` overflowing.
+        lo, hi = F.lit(MIN_TIMESTAMP).cast("timestamp"), F.lit(MAX_TIMESTAMP).cast("timestamp")
+        ok = ok & value.between(lo, hi)
+    return F.when(ok, value)
 
 
 def parse(df: DataFrame) -> DataFrame:
     """Kafka rows -> contract columns typed, ``raw__<field>`` texts, ``_is_object``, ..."""
     _require_utc(df)
-    text = F.col("value").cast("string")
-    # One JSON parse per record: wrapping the value in [ ] makes anything after the first JSON
-    # value (`{..} xyz`, `{..}{..}`, `{..}, 3`) a parse error, so size 1 = exactly one value.
+    text = F.col("value").cast("string")  # invalid UTF-8 becomes U+FFFD here: checked below
+    # One JSON parse per record (the key list below only tokenizes it again). Jackson stops at
+    # the end of the first value and ignores the rest, so the value goes between `[` and
+    # `,null]`: anything after one object (`{..} xyz`, `{..}{..}`, `{..}, 3`) is a parse error
+    # or an element more, and `{..}]` (a piece of a split array) closes the array early, losing
+    # the null. Only a value that itself ends in `,null]` passes for more than it is; no feed
+    # does that by accident.
     wrapped = F.from_json(
-        F.concat(F.lit("["), text, F.lit("]")),
+        F.concat(F.lit("["), text, F.lit(",null]")),
         f"array<{raw_json_schema().simpleString()}>",
         _JSON_OPTIONS,
     )
-    is_object = F.coalesce((F.size(wrapped) == 1) & text.rlike(r"^\s*\{"), F.lit(False))
+    one_object = (
+        (F.size(wrapped) == 2)
+        & F.get(wrapped, 1).isNull()
+        & text.rlike(r"^\s*\{")
+        & F.is_valid_utf8("value")
+        & ~(text.contains("\\u") & text.rlike(_LONE_SURROGATE))  # contains: skip most regexes
+    )
+    is_object = F.coalesce(one_object, F.lit(False))
     parsed = df.select(
         *KAFKA_COLUMNS,
         F.octet_length("value").alias("_raw_bytes"),
@@ -67,10 +85,19 @@ def parse(df: DataFrame) -> DataFrame:
         is_object.alias("_is_object"),
         F.get(wrapped, 0).alias("_json"),  # [0] would fail the batch on an empty value
     )
-    js = F.col("_json")
-    raws = [F.when(F.col("_is_object"), js[f.name]).alias(raw(f.name)) for f in TRIP_FIELDS]
-    with_raw = parsed.select(*parsed.columns, *raws).drop("_json")
-    return with_raw.select("*", *[_typed(f.name, f.type).alias(f.name) for f in TRIP_FIELDS])
+    js, obj = F.col("_json"), F.col("_is_object")
+    raws = [F.when(obj, js[f.name]).alias(raw(f.name)) for f in TRIP_FIELDS]
+    keyed = parsed.select(*parsed.columns, *raws, F.when(obj, F.json_object_keys(text)).alias("_k"))
+    keys, known = F.col("_k"), F.array(*[F.lit(n) for n in _FIELD_NAMES])  # keys with repeats
+    as_written = keys == known  # all fields in contract order, as our producers write: no sets
+    unknown = F.size(F.array_except(keys, known))  # distinct unknown keys
+    repeated = F.size(keys) - F.size(F.array_distinct(keys))
+    counted = keyed.select(
+        *keyed.columns,
+        F.when(as_written, 0).otherwise(unknown).alias("_unknown_keys"),
+        F.when(as_written, 0).otherwise(repeated).alias("_duplicate_keys"),
+    ).drop("_json", "_k")
+    return counted.select("*", *[_typed(f.name, f.type).alias(f.name) for f in TRIP_FIELDS])
 
 
 def validate(df: DataFrame) -> DataFrame:
@@ -86,7 +113,8 @@ def validate(df: DataFrame) -> DataFrame:
 def slim(df: DataFrame) -> DataFrame:
     """Drops parse's helper columns once ``reasons`` is known: they double a row's width, and
     dedup shuffles and the sink caches every row."""
-    return df.drop(*[raw(f.name) for f in TRIP_FIELDS], "_is_object", "_raw_bytes")
+    helpers = ("_is_object", "_raw_bytes", "_unknown_keys", "_duplicate_keys")
+    return df.drop(*[raw(f.name) for f in TRIP_FIELDS], *helpers)
 
 
 def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -47,7 +47,12 @@ def test_every_rule_has_a_record_that_breaks_it(good_record: dict[str, Any]) -> 
         ({"vendor_id": 7, "rate_code_id": 99, "payment_type": 0}, "codes outside old dictionary"),
         ({"trip_distance": 0.0}, "zero distance"),
         ({"pickup_zone_id": 264, "dropoff_zone_id": 265}, "Unknown / Outside of NYC zones"),
-        ({"unexpected_extra_field": "x"}, "extra fields are ignored"),
+        ({"source": "replay:NaN, Infinity,}.csv"}, "lenient-JSON words inside a string"),
+        ({"source": "yellow \U0001f695 \u200b"}, "emoji and zero-width space in a free-text field"),
+        (
+            {"pickup_at": "2009-01-01 05:03:41.250-05:00", "dropoff_at": "2009-01-01T10:13:41Z"},
+            "space, fraction and offset",
+        ),
         ({"pickup_at": "2009-01-01T00:03:41Z", "dropoff_at": "2009-01-01T00:13:41Z"}, "2009"),
     ],
 )
@@ -82,16 +87,40 @@ def test_json_round_trip(good_record: dict[str, Any]) -> None:
     assert json.loads(encode(good_record))["pickup_at"].endswith("Z")
 
 
-def test_decode_refuses_bad_records(good_record: dict[str, Any]) -> None:
-    for kind in BAD_KINDS:
-        if kind.name in {"oversized", "bad_store_flag", "empty_trip_id", "forty_passengers"}:
-            continue  # model types are fine there; only the stream's value rules reject them
-        if kind.reason.startswith(("dropoff_", "trip_longer", "pickup_", "unknown_", "negative")):
-            continue
-        if kind.reason.startswith(("implausible_",)):
-            continue
+# The model checks JSON and types only (value, key and size rules are the stream's), and
+# pydantic's lax mode takes epoch numbers as times and booleans and "NaN" as floats.
+_MODEL_TAKES = {"epoch_millis_time", "fare_as_boolean", "nan_tip_text"}
+
+
+def test_decode_refuses_malformed_and_mistyped_records(good_record: dict[str, Any]) -> None:
+    typed = ("malformed_json", "missing_field:", "invalid_type:", "unsupported_schema_version")
+    checked = [k for k in BAD_KINDS if k.reason.startswith(typed) and k.name not in _MODEL_TAKES]
+    assert len(checked) >= 20
+    for kind in checked:
         with pytest.raises((pydantic.ValidationError, ValueError)):
             decode(kind.make(good_record))
+
+
+def test_bad_input_corpus_is_large_with_unique_names() -> None:
+    names = [k.name for k in BAD_KINDS]
+    assert len(names) >= 30 and len(names) == len(set(names))
+    assert {k.reason for k in BAD_KINDS} <= REASONS | {
+        f"{p}:{f.name}" for p in ("missing_field", "invalid_type") for f in TRIP_FIELDS
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (b'{"a": 1, "a": 2}', ["duplicate_field", "unexpected_field"]),
+        (b'{"a": NaN}', ["malformed_json"]),
+        (b'{"a": [1, 2,]}', ["malformed_json"]),
+        (b'{"a": "NaN, inf,]"}', ["unexpected_field"]),  # the words inside a string are fine
+    ],
+)
+def test_keys_and_strictness_of_a_minimal_object(value: bytes, expected: list[str]) -> None:
+    rs = reasons([value])[0]
+    assert [r for r in rs if not r.startswith("missing_field:")] == expected
 
 
 def test_model_fields_are_the_contract() -> None:

@@ -47,6 +47,13 @@ def good() -> Record:
     return records(1)[0]
 
 
+def with_json(rec: Record, field: str, literal: bytes) -> bytes:
+    """``rec`` encoded with ``field``'s value written as ``literal`` (JSON orjson won't write)."""
+    value = encode({**rec, field: "\x00"})
+    assert value.count(b'"\\u0000"') == 1
+    return value.replace(b'"\\u0000"', literal)
+
+
 def without(rec: Record, field: str) -> Record:
     return {k: v for k, v in rec.items() if k != field}
 
@@ -78,6 +85,8 @@ def breaking_cases(rec: Record) -> dict[str, bytes]:
         "json_object": b"[1, 2]",
         "record_size": encode({**rec, "source": "x" * 70_000}),
         "schema_version": encode({**rec, "schema_version": 2}),
+        "known_fields": encode({**rec, "color": None}),
+        "unique_fields": encode(rec)[:-1] + b',"trip_id":"other"}',
         "service": encode({**rec, "service": "blue"}),
         "trip_id_shape": encode({**rec, "trip_id": ""}),
         "dropoff_after_pickup": encode({**rec, "dropoff_at": iso(pickup - timedelta(seconds=1))}),
@@ -136,10 +145,77 @@ def passing_cases(rec: Record) -> dict[str, bytes]:
             {k: v for k, v in rec.items() if k in {f.name for f in TRIP_FIELDS if f.required}}
         ),
         "long_trip_id": encode({**rec, "trip_id": "x" * 128}),
-        "unknown_keys_ignored": encode({**rec, "color": "yellow", "extra_field": [1, 2]}),
+        "lenient_json_words_in_strings": encode({**rec, "source": "replay:NaN, inf,}.csv"}),
+        "escaped_surrogate_pair": with_json(rec, "source", rb'"synthetic \ud83d\ude95"'),
+        "nested_repeated_key_is_its_own": encode({**rec, "source": '{"a": 1, "a": 2}'}),
+        "offset_and_fraction": encode({**rec, "pickup_at": iso(pickup)[:-1] + ".25-00:00"}),
         "number_as_string": encode({**rec, "fare_amount": "12.5", "pickup_zone_id": "7"}),
         "other_payment_codes": encode({**rec, "payment_type": 0, "rate_code_id": 99}),
     }
+
+
+def parity_cases(rec: Record) -> dict[str, tuple[bytes, list[str]]]:
+    """Values each engine's own parser or cast reads differently, and the verdict both give.
+
+    Spark (Jackson, Java casts) and DuckDB (yyjson, its casts) are lenient in different ways;
+    the contract's text patterns and strictness checks make them agree on these.
+    """
+
+    def field(name: str, literal: bytes) -> bytes:
+        return with_json(rec, name, literal)
+
+    fare, pickup = "invalid_type:fare_amount", "invalid_type:pickup_at"
+    zone = "invalid_type:pickup_zone_id"
+    bad = "malformed_json"
+    cases = {
+        # Casts: Java's parseDouble takes suffixes and hex, DuckDB takes "_" and spaces.
+        "fare_suffix_d": (field("fare_amount", b'"12.5d"'), [fare]),
+        "fare_underscore": (field("fare_amount", b'"1_200"'), [fare]),
+        "fare_padded": (field("fare_amount", b'" 12.5 "'), [fare]),
+        "fare_hex": (field("fare_amount", b'"0x10"'), [fare]),
+        "fare_leading_dot": (field("fare_amount", b'".5"'), [fare]),
+        "fare_inf_text": (field("fare_amount", b'"inf"'), [fare]),
+        "fare_overflow_text": (field("fare_amount", b'"1e400"'), [fare]),
+        "fare_overflow_negative": (field("fare_amount", b"-1e400"), [fare]),
+        "fare_underflow_is_zero": (field("fare_amount", b"1e-400"), []),
+        "fare_1e99": (field("fare_amount", b"1e99"), ["implausible_amount"]),
+        "fare_1e100": (field("fare_amount", b"1e100"), [fare]),
+        "fare_25_digits": (field("fare_amount", b"1" * 25), [fare]),
+        "fare_exponent": (field("fare_amount", b"1.25E1"), []),
+        "zone_plus_sign": (field("pickup_zone_id", b'"+7"'), [zone]),
+        "zone_newline": (field("pickup_zone_id", b'"7\\n"'), [zone]),
+        "zone_exponent": (field("pickup_zone_id", b"7e0"), [zone]),
+        # Times: Spark reads a bare time as today and "2024" as New Year; DuckDB reads "epoch".
+        "time_only": (field("pickup_at", b'"T06:30:00"'), [pickup]),
+        "year_only": (field("pickup_at", b'"2024"'), [pickup]),
+        "date_only": (field("pickup_at", b'"2024-03-10"'), [pickup]),
+        "epoch_word": (field("pickup_at", b'"epoch"'), [pickup]),
+        "infinity_word": (field("pickup_at", b'"infinity"'), [pickup]),
+        "hour_24": (field("pickup_at", b'"2024-03-10T24:00:00Z"'), [pickup]),
+        "offset_19h": (field("pickup_at", b'"2024-03-10T06:30:00+19:00"'), [pickup]),
+        "zone_name": (field("pickup_at", b'"2024-03-10T06:30:00UTC"'), [pickup]),
+        "year_0": (field("pickup_at", b'"0000-06-01T00:00:00Z"'), [pickup]),
+        "past_9999_by_offset": (field("pickup_at", b'"9999-12-31T23:59:59-05:00"'), [pickup]),
+        "signed_year": (field("pickup_at", b'"+2024-03-10T06:30:00Z"'), [pickup]),
+        # JSON: DuckDB's reader takes NaN/Infinity and trailing commas; Jackson stops after
+        # the first value; invalid UTF-8 and lone surrogates become "?" in Spark.
+        "infinity_literal": (field("fare_amount", b"-Infinity"), [bad]),
+        "nan_lowercase": (field("fare_amount", b"nan"), [bad]),
+        "trailing_comma_nested": (field("source", b"[1,]"), [bad]),
+        "closing_bracket_then_more": (encode(rec) + b'] {"x": 1}', [bad]),
+        "second_array": (encode(rec) + b"[]", [bad]),
+        "lone_low_surrogate": (field("source", rb'"\udc00"'), [bad]),
+        "high_then_letter": (field("source", rb'"\ud800\u0041"'), [bad]),
+        "literal_high_then_low": (field("source", rb'"\\uD83D\uDE00"'), [bad]),
+        "escaped_backslash_u": (field("source", rb'"C:\\ud800"'), []),
+        "overlong_utf8": (field("source", b'"\xc0\xaf"'), [bad]),
+        # Keys: repeats count however they are written; nested keys are the value's business.
+        "escaped_repeat": (encode(rec)[:-1] + rb',"\u0074rip_id":"x"}', ["duplicate_field"]),
+        "case_variant": (encode({**rec, "Trip_Id": "x"}), ["unexpected_field"]),
+        "empty_key": (encode({**rec, "": 1}), ["unexpected_field"]),
+        "nested_repeat": (field("pickup_zone_id", b'{"a":1,"a":2}'), [zone]),
+    }
+    return cases
 
 
 def test_every_rule_has_a_breaking_case() -> None:
@@ -168,9 +244,19 @@ def test_spark_and_duckdb_give_the_same_reasons(spark: Any) -> None:
         *breaking_cases(rec).values(),
         *passing_cases(rec).values(),
         *(k.make(rec) for k in BAD_KINDS),
+        *(v for v, _ in parity_cases(rec).values()),
     ]
     spark_reasons = [list(r["reasons"]) for r in run_validate(spark, values)]
     assert spark_reasons == duckdb_reasons(values, ingested_at=INGEST)
+
+
+def test_values_the_engines_read_differently_get_the_contract_verdict(spark: Any) -> None:
+    cases = parity_cases(good())
+    values = [v for v, _ in cases.values()]
+    spark_rows = run_validate(spark, values)
+    duck = duckdb_reasons(values, ingested_at=INGEST)
+    for (name, (_, want)), row, d in zip(cases.items(), spark_rows, duck, strict=True):
+        assert (list(row["reasons"]), d) == (want, want), name
 
 
 def test_every_producer_bad_kind_gets_its_reason(spark: Any) -> None:
@@ -205,6 +291,7 @@ def test_parse_keeps_raw_text_and_types_by_the_contract(spark: Any) -> None:
     assert rows[5]["pickup_at"] == datetime(2024, 3, 10, 6, 30)
     for r in rows:
         assert r["_is_object"] is True
+        assert (r["_unknown_keys"], r["_duplicate_keys"]) == (0, 0)
         assert r["ingested_at"] == INGEST.replace(tzinfo=None)
         assert r["_raw_bytes"] == len(values[r["offset"]])
         assert r["trip_id"] == rec["trip_id"] and r["raw__trip_id"] == rec["trip_id"]
@@ -224,6 +311,12 @@ def test_parse_keeps_raw_text_and_types_by_the_contract(spark: Any) -> None:
         b"",
         b"\xff\xfe\x00binary",
         None,  # tombstone
+        b"null",
+        b'{"trip_id": "a"}]',  # the last piece of a split array
+        b'\xef\xbb\xbf{"trip_id": "a"}',  # byte order mark
+        b'{"trip_id": "a\xc3\x28"}',  # invalid UTF-8
+        rb'{"trip_id": "a\ud800"}',  # lone surrogate escape
+        b'{"trip_id": "a",}',  # trailing comma
     ],
 )
 def test_not_one_json_object_is_malformed_only(spark: Any, value: bytes | None) -> None:
@@ -231,6 +324,20 @@ def test_not_one_json_object_is_malformed_only(spark: Any, value: bytes | None) 
     assert row["_is_object"] is False
     assert row["reasons"] == ["malformed_json"]
     assert all(row[f"raw__{f.name}"] is None for f in TRIP_FIELDS)
+    assert row["_unknown_keys"] is None and row["_duplicate_keys"] is None
+
+
+def test_parse_counts_unknown_and_repeated_keys(spark: Any) -> None:
+    rec = good()
+    values = [
+        encode({**rec, "color": "yellow", "extra": None, "Extra": [1, 2]}),  # "extra" is a field
+        encode(rec)[:-1] + b',"trip_id":"b","trip_id":"c","fare_amount":1.5}',
+    ]
+    unknown, repeated = run_validate(spark, values)
+    assert (unknown["_unknown_keys"], unknown["_duplicate_keys"]) == (2, 0)
+    assert unknown["reasons"] == ["unexpected_field"]
+    assert (repeated["_unknown_keys"], repeated["_duplicate_keys"]) == (0, 3)
+    assert repeated["reasons"] == ["duplicate_field"]
 
 
 def test_instants_beyond_year_9999_are_invalid_not_a_crash(spark: Any) -> None:
@@ -338,7 +445,8 @@ def test_slim_keeps_what_the_sink_needs(spark: Any) -> None:
     from spark.transforms import parse, slim, split, to_dead_letters, validate
 
     df = slim(validate(parse(kafka_df(spark, [encode(good()), b"junk"]))))
-    assert not [c for c in df.columns if c.startswith("raw__") or c in ("_is_object", "_raw_bytes")]
+    helpers = ("_is_object", "_raw_bytes", "_unknown_keys", "_duplicate_keys")
+    assert not [c for c in df.columns if c.startswith("raw__") or c in helpers]
     assert {f.name for f in TRIP_FIELDS} <= set(df.columns)
     _, rejected = split(df)
     [dead] = to_dead_letters(rejected).collect()
