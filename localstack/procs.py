@@ -36,6 +36,28 @@ def alive(pid: int) -> bool:
     return bool(state) and not state.startswith("Z")
 
 
+def group_alive(pgid: int) -> bool:
+    """A process of the group still runs (zombies, exited but not reaped, do not count)."""
+    if not Path("/proc/self").exists():  # macOS: the signal test is all there is
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:  # after the command name: state, ppid, pgrp, ...
+            state, _, pgrp = (d / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(pgrp) == pgid and state not in ("Z", "X"):
+            return True
+    return False
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -145,12 +167,16 @@ class Proc:
             return False
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
+        # Stopped means the whole group is gone (a JVM's workers outlive their leader briefly).
         deadline = time.monotonic() + timeout
-        while alive(pid) and time.monotonic() < deadline:
+        while group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if alive(pid):
+        if group_alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while group_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         return True
 

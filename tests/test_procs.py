@@ -37,9 +37,12 @@ def test_start_is_idempotent_and_stop_kills_the_group(tmp_path: Path) -> None:
     p = Proc("demo", tmp_path / "run", tmp_path / "logs")
     pid = p.start(sleeper(tag), os.environ, tmp_path)
     try:
+        deadline = time.monotonic() + 30  # a busy machine may take a while to start the child
+        # Right after the fork /proc may show an empty command line for a moment.
+        while p.pid() != pid and time.monotonic() < deadline:
+            time.sleep(0.05)
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         assert p.pid() == pid, (p.pid_file.read_text(), cmdline)
-        deadline = time.monotonic() + 30  # a busy machine may take a while to start the child
         while len(procs_with(tag)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(procs_with(tag)) == 2
