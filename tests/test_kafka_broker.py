@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import ConfigResource
 
 from localstack.kafka import KafkaBroker, KafkaSettings, producer_performance
-from tests.fixtures.kafka import ROOT, fresh_topic
+from tests.fixtures.kafka import OFFSET, ROOT, fresh_topic
 
 pytestmark = pytest.mark.kafka
 
@@ -108,7 +108,7 @@ def port_open(port: int) -> bool:
 
 def test_start_is_ready_and_a_second_start_reuses_it(kafka_broker: KafkaBroker) -> None:
     print(f"\nbroker start-up (format + JVM + ready): {kafka_broker.last_start_s:.1f} s")
-    assert kafka_broker.bootstrap == "127.0.0.1:19092"
+    assert kafka_broker.bootstrap == f"127.0.0.1:{19092 + OFFSET}"
     st = kafka_broker.status()
     assert st["running"] and st["ready"], st
     assert st["topics"].get("trips") == 4
