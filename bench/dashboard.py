@@ -60,20 +60,11 @@ from contract.tables import DEAD_LETTERS, TRIPS, ZONE_METRICS
 from lambda_api.engines import PROGRESS_KEY
 from producer.synthetic import Profile, SyntheticTrips
 from spark.lake import LakeTarget, put_json, write_table
+from streamlit_app.browser import CHROMIUM_ARGS
 from streamlit_app.config import DashSettings
 
 WORK = BENCH_DIR / "dashboard"
 DAY = timedelta(days=1)
-# tests/test_dashboard_browser.py's flags: no background traffic, WebGL on SwiftShader.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--enable-unsafe-swiftshader",
-    "--use-angle=swiftshader",
-]
 VIEWPORT = {"width": 1500, "height": 1100}
 
 

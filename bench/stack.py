@@ -26,10 +26,10 @@ from bench.infra import ROOT, log
 from bench.report import Result
 from localstack.procs import tree_rss_mib
 from localstack.stack import Stack, StackSettings
+from streamlit_app.browser import CHROMIUM_ARGS
 from streamlit_app.config import DashSettings
 
 GOAL_MIB = 6 * 1024
-CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
 
 
 class StackBenchSettings(BaseSettings):

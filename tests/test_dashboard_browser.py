@@ -18,22 +18,13 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
+from streamlit_app.browser import CHROMIUM_ARGS
 from tests.dash_support import build_lake, free_port, run_dashboard, serve_api
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-output" / "dashboard"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # WebGL for deck.gl without a GPU.
-    "--enable-unsafe-swiftshader",
-    "--use-angle=swiftshader",
-]
 # Vega renders an svg or a canvas, both with class "marks" (not the toolbar's icons).
 VEGA = '[data-testid="stVegaLiteChart"] .marks'
 DECK = '[data-testid="stDeckGlJsonChart"] canvas'
