@@ -171,9 +171,11 @@ def _zone_metrics(trips: pa.Table, batch_id: int) -> pa.Table:
             "tip_amount",
         ]
     ).append_column("window_start", window)
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    # A connection setting: DuckDB 1.5 refuses it in connect(config=) ("not a global option").
+    con.execute("SET enable_progress_bar = false")
     con.register("chunk", chunk)
-    agg = con.execute(ZONE_METRICS_SQL, {"batch_id": batch_id}).fetch_arrow_table()
+    agg = con.execute(ZONE_METRICS_SQL, {"batch_id": batch_id}).to_arrow_table()
     con.close()
     dt, hour = _dt_hour(agg["window_start"].combine_chunks())
     return agg.append_column("dt", dt).append_column("hour", hour)
