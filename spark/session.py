@@ -60,13 +60,15 @@ def build_session(s: StreamSettings) -> SparkSession:
             .config("spark.driver.extraJavaOptions", jvm_opts)
             .config("spark.pyspark.python", sys.executable)
             .config("spark.pyspark.driver.python", sys.executable)
+            .config("spark.executor.extraJavaOptions", jvm_opts)
+            # Else the UI listens on 0.0.0.0:4040. On EMR it stays on (EMR's defaults): the
+            # running stream's live UI in EMR Studio, and EMR's JVM options are kept.
+            .config("spark.ui.enabled", "false")
         )
     if s.jars_dir is not None:
         b = b.config("spark.jars", ",".join(str(p) for p in ensure_jars(s.jars_dir.resolve())))
     b = (
-        b.config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.executor.extraJavaOptions", jvm_opts)
+        b.config("spark.ui.showConsoleProgress", "false")
         .config("spark.local.dir", str(scratch))
         .config("spark.hadoop.hadoop.tmp.dir", str(scratch / "hadoop"))
         .config("spark.hadoop.fs.s3a.buffer.dir", str(scratch / "s3a"))

@@ -283,12 +283,14 @@ def test_pydeps_archive_layout(tmp_path: Path) -> None:
     (site / "pkg" / "__pycache__").mkdir(parents=True)
     (site / "pkg" / "__init__.py").write_text("x = 1\n")
     (site / "pkg" / "__pycache__" / "m.pyc").write_bytes(b"junk")
-    first = write_tar_gz(tmp_path / "a.tar.gz", site, "pydeps").read_bytes()
+    first = write_tar_gz(tmp_path / "a.tar.gz", site).read_bytes()
     time.sleep(1.1)
-    second = write_tar_gz(tmp_path / "b.tar.gz", site, "pydeps").read_bytes()
+    second = write_tar_gz(tmp_path / "b.tar.gz", site).read_bytes()
     assert first == second
+    # Files at the root: spark.archives=...#pydeps unpacks the archive into ./pydeps, which is
+    # PYTHONPATH; a top folder would put the packages one level too deep (./pydeps/pydeps/).
     with tarfile.open(tmp_path / "a.tar.gz") as tar:
-        assert tar.getnames() == ["pydeps/pkg/__init__.py"]
+        assert tar.getnames() == ["pkg/__init__.py"]
 
 
 # ---- the freshness probe -------------------------------------------------------------------

@@ -4,7 +4,8 @@ Writes into ``.local/build/`` (envs/aws's ``build_dir``):
 
 - ``spark-job.zip``: the contract/ and spark/ packages (``--py-files`` of the EMR jobs);
 - ``pydeps.tar.gz``: their Python dependencies, pinned by uv.lock, as manylinux x86_64 wheels
-  for Python 3.11, unpacked by Spark as ``./pydeps`` (``spark.archives``);
+  for Python 3.11, files at the archive's root: ``spark.archives=...#pydeps`` unpacks the archive
+  *into* ``./pydeps``, which is the jobs' ``PYTHONPATH``;
 - ``jars/``: the JVM jars the stream needs beyond EMR's own: the Kafka source from
   spark/jars/pom.xml (hadoop-aws and the AWS SDK are EMR's) and aws-msk-iam-auth;
 - ``probe.zip``: the freshness probe Lambda (terraform/modules/observability/probe).
@@ -86,14 +87,15 @@ def build_probe(out: Path) -> Path:
     return write_zip(out / "probe.zip", {"index.py": PROBE})
 
 
-def write_tar_gz(out: Path, root: Path, prefix: str) -> Path:
-    """tar.gz of ``root`` under ``prefix/``, reproducible (no owners, times or gzip name)."""
+def write_tar_gz(out: Path, root: Path) -> Path:
+    """tar.gz of the files under ``root``, at the archive's root (no top folder: Spark unpacks
+    an archive into its ``#alias`` folder), reproducible (no owners, times or gzip name)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in sorted(p for p in root.rglob("*") if "__pycache__" not in p.parts):
-            if path.is_dir() or path.name == ".complete":
+            if path.is_dir() or path.name in (".complete", ".lock"):  # uv's markers
                 continue
-            info = tarfile.TarInfo(f"{prefix}/{path.relative_to(root).as_posix()}")
+            info = tarfile.TarInfo(path.relative_to(root).as_posix())
             info.size = path.stat().st_size
             info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
             with path.open("rb") as fh:
@@ -114,7 +116,7 @@ def build_pydeps(out: Path) -> Path:
             check=True,
         )  # fmt: skip
         shutil.rmtree(Path(tmp) / "bin", ignore_errors=True)
-        return write_tar_gz(out / "pydeps.tar.gz", Path(tmp), "pydeps")
+        return write_tar_gz(out / "pydeps.tar.gz", Path(tmp))
 
 
 def build_jars(out: Path) -> list[Path]:
