@@ -11,7 +11,7 @@ WIPE        ?= 0
 
 .PHONY: help install local local-down status test lint typecheck bench bench-small clean \
 	build-lambda api dashboard browser checkov-install checkov aws-build deploy destroy \
-	stream-start stream-stop stream-status compact
+	stream-start stream-stop stream-status compact aws-check aws-smoke
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target> [VAR=value]\n\nTargets:\n"} \
@@ -41,7 +41,7 @@ lint: install ## ruff lint + format check
 	$(PY) -m ruff format --check .
 
 typecheck: install ## mypy --strict on every package
-	$(PY) -m mypy contract producer localstack spark bench lambda_api streamlit_app \
+	$(PY) -m mypy contract producer localstack spark bench lambda_api streamlit_app ops \
 	  terraform/scripts/artifacts.py terraform/modules/observability/probe/index.py
 
 test: lint typecheck checkov-install browser ## Lint, type-check and run every test (starts its own services on other ports)
@@ -78,6 +78,12 @@ checkov: checkov-install ## Static security checks of terraform/
 aws-build: install ## Build the AWS artifacts into .local/build (job zip, Python deps, jars, probe, API zip)
 	$(PY) terraform/scripts/artifacts.py --out .local/build
 	$(PY) -m lambda_api.build --output .local/build/lambda_api.zip
+
+aws-check: install ## Before a deploy: tools, credentials, zones, names, quotas, required variables, cost per hour/month (read-only)
+	$(PY) -m ops check
+
+aws-smoke: install ## After a deploy: N synthetic trips through the producer task, seen in the API and the dashboard (SMOKE_* settings)
+	$(PY) -m ops smoke
 
 deploy: install ## Deploy to AWS: build, push images, terraform apply, create the topic, start/upgrade the stream
 	terraform/scripts/deploy.sh

@@ -1,0 +1,280 @@
+"""make aws-check and make aws-smoke (ops/).
+
+The check runs as the user runs it (``python -m ops check`` in a subprocess) on a copy of the
+Terraform tree, without AWS credentials; the cost estimate follows the configuration Terraform
+evaluates. The smoke runs against the twin: the API Terraform deployed there, the real stream
+job, the real producer CLI and a real dashboard; and against a stack with no stream running.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ops.config import SmokeSettings
+from ops.prices import HOURS_PER_MONTH, emr_worker_gb, estimate, p
+from ops.report import Report
+from ops.smoke import run as smoke_run
+from ops.tfconfig import load
+from tests.conftest import ROOT
+
+GOOD_TFVARS = """\
+region      = "us-east-1"
+environment = "prod"
+name_prefix = "taxi-ops-test"
+alarm_emails = ["oncall@example.com"]
+dashboard_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+dashboard_domain_name     = "taxi.example.com"
+"""
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of terraform/ (roots and modules) with a tfvars and a backend file."""
+    dst = tmp_path / "terraform"
+    for part in ("envs/aws", "modules"):
+        shutil.copytree(
+            ROOT / "terraform" / part,
+            dst / part,
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"),
+        )
+    (dst / "envs/aws/terraform.tfvars").write_text(GOOD_TFVARS)
+    (dst / "envs/aws/backend.hcl").write_text('bucket = "state"\n')
+    return dst
+
+
+def no_aws_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine without AWS credentials (and no instance role to ask)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPS_", "TF_VAR_"))}
+    return {
+        **env,
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def run_check(tree: Path, tmp_path: Path) -> tuple[int, dict[str, list[tuple[str, str]]], str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ops", "check"],
+        cwd=ROOT,
+        env={**no_aws_env(tmp_path), "OPS_TERRAFORM_DIR": str(tree)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for line in proc.stdout.splitlines():
+        status, _, rest = line.partition("  ")
+        if status in ("PASS", "WARN", "FAIL", "SKIP"):
+            name, _, reason = rest.partition(": ")
+            by_name.setdefault(name.split(" (")[0], []).append((status, reason))
+    return proc.returncode, by_name, proc.stdout + proc.stderr
+
+
+def statuses(by_name: dict[str, list[tuple[str, str]]], name: str) -> set[str]:
+    return {s for s, _ in by_name.get(name, [])}
+
+
+# ---- aws-check ------------------------------------------------------------------------------
+
+
+def test_check_runs_without_credentials(tree: Path, tmp_path: Path) -> None:
+    rc, by_name, out = run_check(tree, tmp_path)
+    assert rc == 0, out
+    assert not any("FAIL" in statuses(by_name, n) for n in by_name), out
+    for tool in ("terraform", "docker", "jq", "mvn", "java"):
+        assert statuses(by_name, f"tool {tool}") == {"PASS"}, out
+    assert statuses(by_name, "tool aws") <= {"PASS", "WARN"}, out  # v1 here: a WARN
+    assert statuses(by_name, "names") == {"PASS"}, out
+    assert statuses(by_name, "dashboard login") == {"PASS"}, out
+    for aws_part in ("credentials", "zones", "quotas"):
+        assert statuses(by_name, aws_part) == {"SKIP"}, out
+    assert "no AWS credentials" in by_name["credentials"][0][1]
+    assert "stream + producer running" in out and "USD/month" in out
+
+
+def test_too_long_prefix_fails(tree: Path, tmp_path: Path) -> None:
+    tfvars = tree / "envs/aws/terraform.tfvars"
+    tfvars.write_text(GOOD_TFVARS.replace('"taxi-ops-test"', '"' + "a" * 40 + '"'))
+    rc, by_name, out = run_check(tree, tmp_path)
+    assert rc == 1, out
+    assert statuses(by_name, "names") == {"FAIL"}, out
+    assert "query-results" in by_name["names"][0][1] or "fails" in by_name["names"][0][1]
+
+
+def test_missing_dashboard_choice_fails_and_opt_in_warns(tree: Path, tmp_path: Path) -> None:
+    tfvars = tree / "envs/aws/terraform.tfvars"
+    without = "\n".join(ln for ln in GOOD_TFVARS.splitlines() if "dashboard" not in ln)
+    tfvars.write_text(without + "\n")
+    rc, by_name, out = run_check(tree, tmp_path)
+    assert rc == 1 and statuses(by_name, "dashboard login") == {"FAIL"}, out
+
+    tfvars.write_text(without + "\ndashboard_public_without_login = true\n")
+    rc, by_name, out = run_check(tree, tmp_path)
+    assert rc == 0 and statuses(by_name, "dashboard login") == {"WARN"}, out
+
+
+# ---- the cost estimate ----------------------------------------------------------------------
+
+
+def stream_line_hourly(tree: Path) -> float:
+    cfg = load(tree, tree / "envs/aws/terraform.tfvars")
+    (line,) = [x for x in estimate(cfg, tree).lines if x.item == "EMR Serverless"]
+    return line.hourly
+
+
+def test_cost_lines_follow_the_configuration(tree: Path) -> None:
+    cfg = load(tree, tree / "envs/aws/terraform.tfvars")
+    est = estimate(cfg, tree)
+    drv, exe = cfg.module("stream", "driver"), cfg.module("stream", "executor")
+    assert (drv["cores"], exe["cores"], exe["instances"]) == (1, 2, 1)  # the module defaults
+    by_item = {(x.item, x.detail.split(" ")[0]): x for x in est.lines}
+    emr = next(x for x in est.lines if x.item == "EMR Serverless")
+    assert emr.hourly == pytest.approx(
+        3 * p("emr_serverless_vcpu_hour") + (5 + 5) * p("emr_serverless_gb_hour")
+    )
+    assert by_item[("MSK Serverless", "cluster")].hourly == p("msk_serverless_cluster_hour")
+    assert by_item[("NAT gateway", "1")].hourly == p("nat_hour")  # single_nat_gateway default
+    full = ("deployed", "stream running", "producer running")
+    assert est.hourly(*full) == pytest.approx(sum(x.hourly for x in est.lines))
+    assert est.monthly(*full) == pytest.approx(
+        sum(x.hourly for x in est.lines) * HOURS_PER_MONTH + sum(x.monthly_fixed for x in est.lines)
+    )
+    assert emr_worker_gb("4g") == 5 and emr_worker_gb("8g") == 9 and emr_worker_gb("1024m") == 2
+
+
+def test_tfvars_change_the_estimate(tree: Path) -> None:
+    tfvars = tree / "envs/aws/terraform.tfvars"
+    base = estimate(load(tree, tfvars), tree)
+    tfvars.write_text(
+        GOOD_TFVARS + 'msk_mode = "provisioned"\naz_count = 3\nsingle_nat_gateway = false\n'
+    )
+    est = estimate(load(tree, tfvars), tree)
+    items = {x.item: x for x in est.lines}
+    assert "MSK Serverless" not in items and "MSK Serverless" in {x.item for x in base.lines}
+    assert items["MSK provisioned"].hourly == pytest.approx(2 * p("kafka.t3.small"))
+    assert items["NAT gateway"].hourly == pytest.approx(3 * p("nat_hour"))
+
+
+def test_executor_size_changes_the_estimate(tree: Path) -> None:
+    before = stream_line_hourly(tree)
+    # The module default...
+    stream_vars = tree / "modules/stream/variables.tf"
+    text = stream_vars.read_text()
+    old = 'default = { cores = 2, memory = "4g", instances = 1 }'
+    assert old in text
+    new = 'default = { cores = 4, memory = "8g", instances = 1 }'
+    stream_vars.write_text(text.replace(old, new))
+    after_default = stream_line_hourly(tree)
+    assert after_default - before == pytest.approx(
+        2 * p("emr_serverless_vcpu_hour") + (9 - 5) * p("emr_serverless_gb_hour")
+    )
+    # ...and a root variable wired into the module call, set in the tfvars.
+    root = tree / "envs/aws"
+    (root / "variables.tf").write_text(
+        (root / "variables.tf").read_text()
+        + '\nvariable "stream_executor" {\n  type = any\n  default = null\n}\n'
+    )
+    main = (root / "main.tf").read_text()
+    call = 'module "stream" {\n  source = "../../modules/stream"\n'
+    assert call in main
+    (root / "main.tf").write_text(main.replace(call, call + "  executor = var.stream_executor\n"))
+    (root / "terraform.tfvars").write_text(
+        GOOD_TFVARS + 'stream_executor = { cores = 2, memory = "4g", instances = 3 }\n'
+    )
+    tripled = stream_line_hourly(tree)
+    assert tripled - before == pytest.approx(
+        4 * p("emr_serverless_vcpu_hour") + 10 * p("emr_serverless_gb_hour")
+    )
+
+
+# ---- aws-smoke against the twin -------------------------------------------------------------
+
+
+def smoke(**kw: Any) -> tuple[Report, str, float]:
+    out = io.StringIO()
+    report = Report(out)
+    started = time.monotonic()
+    smoke_run(SmokeSettings(**kw), report)
+    elapsed = time.monotonic() - started
+    print(out.getvalue())
+    return report, out.getvalue(), elapsed
+
+
+@pytest.mark.kafka
+@pytest.mark.twin
+def test_smoke_fails_clearly_when_no_stream_runs(kafka_broker: Any, lake: dict[str, Any]) -> None:
+    from tests.fixtures.kafka import fresh_topic
+
+    assert lake["api_url"], "envs/local did not deploy the api module"
+    topic = fresh_topic(kafka_broker)  # nobody reads it
+    report, out, elapsed = smoke(
+        producer="local",
+        bootstrap=kafka_broker.bootstrap,
+        topic=topic,
+        api_url=lake["api_url"],
+        dashboard_url="",
+        trips=20,
+        timeout_s=45,
+        poll_s=5,
+        seed=1,
+    )
+    assert report.failed
+    assert report.by_name("api").status == "PASS", out
+    assert report.by_name("send").status == "PASS", out
+    wait = report.by_name("trips in the API")
+    assert wait.status == "FAIL", out
+    assert "counts 0 of 20" in wait.reason and "Is the stream running" in wait.reason, out
+    assert report.by_name("dashboard").status == "SKIP"  # not configured: never a PASS
+    assert elapsed < 45 + 120, f"the smoke took {elapsed:.0f} s with a 45 s timeout"
+
+
+@pytest.mark.kafka
+@pytest.mark.twin
+@pytest.mark.spark
+def test_smoke_passes_against_the_twin(kafka_broker: Any, twin: Any, lake: dict[str, Any]) -> None:
+    from tests.dash_support import run_dashboard
+    from tests.stream_support import new_stream
+
+    stream = new_stream(kafka_broker, twin, lake)
+    bucket = lake["lake"]["bucket_names"]["lake"]
+    # The API's Glue tables read the lake bucket's root: the stream writes there, as in AWS.
+    job = stream.start(
+        available_now=False,
+        STREAM_LAKE_URI=f"s3a://{bucket}",
+        STREAM_CHECKPOINT_URI=f"{stream.checkpoints_uri}smoke/{stream.topic}",
+    )
+    try:
+        with run_dashboard(lake["api_url"], stream.work / "dashboard.log") as dash_url:
+            report, out, _ = smoke(
+                producer="local",
+                bootstrap=kafka_broker.bootstrap,
+                topic=stream.topic,
+                api_url=lake["api_url"],
+                dashboard_url=dash_url,
+                dashboard_login=False,
+                trips=50,
+                timeout_s=600,
+                poll_s=5,
+            )
+        assert job.poll() is None, stream.log_tail()
+    finally:
+        os.killpg(job.pid, signal.SIGTERM)
+        try:
+            job.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(job.pid, signal.SIGKILL)
+    assert not report.failed, out + stream.log_tail()
+    for name in ("api", "send", "trips in the API", "dashboard"):
+        assert report.by_name(name).status == "PASS", out
+    assert "counts all 50 trips" in report.by_name("trips in the API").reason
