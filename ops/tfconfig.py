@@ -110,8 +110,18 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
+def without_validations(text: str) -> str:
+    """variables.tf without its validation blocks (fmt style: they open with `  validation {`
+    and close with `  }`)."""
+    return re.sub(r"^  validation \{.*?^  \}\n", "", text, flags=re.M | re.S)
+
+
 def console(
-    terraform: str, variables_tf: Path, exprs: dict[str, str], tfvars: Path | None = None
+    terraform: str,
+    variables_tf: Path,
+    exprs: dict[str, str],
+    tfvars: Path | None = None,
+    validate: bool = True,
 ) -> tuple[dict[str, Any], list[str]]:
     """Evaluate ``exprs`` (name -> HCL expression over var.*) next to ``variables_tf``.
 
@@ -121,7 +131,8 @@ def console(
     if shutil.which(terraform) is None:
         raise TerraformError(f"{terraform} not found on PATH")
     with tempfile.TemporaryDirectory(prefix="ops-tf-") as tmp:
-        shutil.copy(variables_tf, Path(tmp) / "variables.tf")
+        text = variables_tf.read_text()
+        (Path(tmp) / "variables.tf").write_text(text if validate else without_validations(text))
         if tfvars is not None:
             shutil.copy(tfvars, Path(tmp) / "terraform.tfvars")
         # Non-interactive console prints only the last expression: one object of JSON strings,
@@ -218,9 +229,9 @@ def load(terraform_dir: Path, tfvars: Path | None, terraform: str = "terraform")
         modules = {m: f.result() for m, f in mod_futures.items()}
         zone_table = table_future.result()[0]["t"] if table_future else None
     if errors and all(v is None for v in root_values.values()):
-        # Terraform refused the tfvars: go on with the defaults so the other checks still run.
-        notes.append("terraform.tfvars was refused; the values below are the defaults")
-        root_values, _ = console(terraform, vars_tf, exprs)
+        # A failed validation makes every value unknown: read the values without the rules
+        # (the errors above still FAIL the check) so that the other checks and the cost run.
+        root_values, _ = console(terraform, vars_tf, exprs, tfvars, validate=False)
     for (mod, key), _expr in overrides.items():
         modules[mod][key] = root_values.pop(f"{mod}__{key}")
     return AwsConfig(root_values, modules, tfvars, errors, notes, zone_table)

@@ -118,6 +118,9 @@ def test_missing_dashboard_choice_fails_and_opt_in_warns(tree: Path, tmp_path: P
     tfvars.write_text(without + "\n")
     rc, by_name, out = run_check(tree, tmp_path)
     assert rc == 1 and statuses(by_name, "dashboard login") == {"FAIL"}, out
+    # Terraform's own rule refuses it too, and the other checks and the estimate still run.
+    assert "FAIL" in statuses(by_name, "terraform variables"), out
+    assert "Traceback" not in out and "USD/month" in out, out
 
     tfvars.write_text(without + "\ndashboard_public_without_login = true\n")
     rc, by_name, out = run_check(tree, tmp_path)
