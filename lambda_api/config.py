@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +27,14 @@ class ApiSettings(BaseSettings):
     poll_max_s: float = Field(default=1.0, gt=0)
     # None: the SDK's default chain (AWS_ENDPOINT_URL, which the twin's Lambda sets).
     aws_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
+    # Lambda sets AWS_REGION (and AWS_DEFAULT_REGION) to the function's region; API_AWS_REGION
+    # still wins when given. us-east-1 only when none is set (local development).
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices(
+            "API_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION", "aws_region"
+        ),
+    )
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
     # Optional local auth: when set, every data path needs X-API-Key (AWS uses a JWT authorizer).
