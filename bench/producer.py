@@ -12,14 +12,15 @@ import json
 import sys
 import uuid
 
-from bench.infra import BENCH_DIR, ROOT, kafka, log, run_measured
+from bench.infra import BENCH_DIR, kafka, log, run_measured
 from bench.report import Result
 from localstack.kafka import KafkaBroker
 from localstack.kafka.perf import producer_performance
 from producer.replay import load_files, replay_records
+from producer.samples import YELLOW_2025, DataSettings
 from producer.synthetic import Profile, SyntheticTrips, synthetic_records
 
-YELLOW = ROOT.parent / "shared" / "data" / "tlc" / "yellow_tripdata_2025-02_sample5000.parquet"
+YELLOW = DataSettings().file(YELLOW_2025)
 WORK = BENCH_DIR / "producer"
 RECORDS = {"small": 100_000, "full": 1_000_000}
 GOAL = 0.8

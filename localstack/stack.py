@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from localstack.kafka import KafkaBroker, KafkaSettings
 from localstack.procs import Proc, tree_rss_mib
 from localstack.terraform import Terraform, TerraformSettings
 from localstack.twin import REPO, Twin, TwinSettings
-
-SHARED_TLC = REPO.parent / "shared" / "data" / "tlc"
+from producer.samples import YELLOW_2025, DataSettings, require
 
 
 class StackSettings(BaseSettings):
@@ -33,7 +33,7 @@ class StackSettings(BaseSettings):
 
     local_dir: Path = REPO / ".local"
     # Real TLC files replayed once at start, time-shifted so the newest trip ends now.
-    demo_files: list[Path] = [SHARED_TLC / "yellow_tripdata_2025-02_sample5000.parquet"]
+    demo_files: list[Path] = Field(default_factory=lambda: [DataSettings().data_dir / YELLOW_2025])
     # A live synthetic stream beside it: trips/s, share of deliberately bad records, how long.
     synthetic_rate: float = 20.0
     synthetic_bad_fraction: float = 0.01
@@ -72,6 +72,9 @@ class Stack:
 
     def up(self) -> dict[str, Any]:
         s = self.settings
+        if s.feed:
+            for f in s.demo_files:
+                require(f)  # before anything starts: a missing sample is an error, not a skip
         s.log_dir.mkdir(parents=True, exist_ok=True)
         step("Kafka", lambda: self.kafka.start())
         step("topics", lambda: self.kafka.create_topics())
@@ -137,7 +140,7 @@ class Stack:
     def start_feed(self) -> None:
         s = self.settings
         py = [sys.executable, "-m", "producer"]
-        files = [str(f) for f in s.demo_files if f.exists()]
+        files = [str(require(f)) for f in s.demo_files]
         # The replay runs once per stack: trip ids are deterministic, so a second one would
         # only be dropped as duplicates, but it is not worth the work.
         marker = s.run_dir / "feed-replay.done"

@@ -4,7 +4,8 @@ Run ``python -m producer.fit_profile``.
 
 Learns zone popularity, time-of-day shape, distance, speed (so durations follow distance),
 fare = base + per mile + per minute, card tip rates and the categorical mixes, from the
-accepted-looking rows of every shared sample, and writes ``producer/profile.json``.
+accepted-looking rows of every real sample in ``data/`` (``DATA_DIR``), and writes
+``producer/profile.json``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from producer.samples import DataSettings, require
 from producer.tlc import TLC_TIMEZONE, read_tlc
 
 PROFILE_PATH = Path(__file__).with_name("profile.json")
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tlc"
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
@@ -96,10 +97,12 @@ def fit(files: list[Path]) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m producer.fit_profile", description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of TLC samples")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="TLC trip files (default: every sample in DATA_DIR)"
+    )
     parser.add_argument("--out", type=Path, default=PROFILE_PATH, help="profile JSON to write")
     args = parser.parse_args()
-    files = sorted(p for p in args.data.glob("*_tripdata_*") if p.suffix in (".csv", ".parquet"))
+    files = [require(f) for f in args.files] or DataSettings().trip_samples()
     profile = fit(files)
     args.out.write_text(json.dumps(profile, indent=1) + "\n")
     print(f"wrote {args.out} from {len(files)} files, {profile['rows']} rows")

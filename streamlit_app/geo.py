@@ -2,12 +2,14 @@
 
 The source file (263 zones, ~98k points, 3.9 MB) is simplified once with Douglas-Peucker and
 rounded to ~1 m, which keeps every zone's shape at city scale and makes the page ~10x lighter:
-``python -m streamlit_app.geo ../shared/data/tlc/taxi_zones.geojson`` rewrites the asset.
+``python -m streamlit_app.geo data/tlc/taxi_zones.geojson.gz`` rewrites the asset from the source
+kept in the repository (data/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 from functools import cache
 from pathlib import Path
@@ -89,12 +91,19 @@ def load_zones() -> dict[str, Any]:
     return data
 
 
+def read_source(path: Path) -> dict[str, Any]:
+    """The TLC zones GeoJSON, plain or gzipped (the repository keeps it as .geojson.gz)."""
+    raw = path.read_bytes()
+    data: dict[str, Any] = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+    return data
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Simplify the TLC taxi zones into the app's asset.")
     ap.add_argument("source", type=Path)
     ap.add_argument("--tolerance", type=float, default=1e-4, help="degrees (1e-4 ~ 10 m)")
     args = ap.parse_args()
-    out = simplify(json.loads(args.source.read_text()), args.tolerance)
+    out = simplify(read_source(args.source), args.tolerance)
     ASSET.parent.mkdir(parents=True, exist_ok=True)
     ASSET.write_text(json.dumps(out, separators=(",", ":")) + "\n")
     points = sum(len(r) for f in out["features"] for p in f["geometry"]["coordinates"] for r in p)

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from producer.samples import DataSettings
+
 # Session fixtures: a test Kafka broker, the AWS twin (+ Terraform lake), one SparkSession.
 pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.twin", "tests.fixtures.spark"]
 
 ROOT = Path(__file__).resolve().parent.parent
-TLC = ROOT.parent / "shared" / "data" / "tlc"
-TLC_FILES = sorted(p for p in TLC.glob("*_tripdata_*") if p.suffix in (".csv", ".parquet"))
+# The real TLC samples in the repository's data/ (DATA_DIR); a missing one stops collection.
+TLC_FILES = DataSettings().trip_samples()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,7 +26,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def tlc_files() -> list[Path]:
-    assert len(TLC_FILES) == 3, f"expected the three shared TLC samples in {TLC}"
     return TLC_FILES
 
 
