@@ -30,6 +30,7 @@ from moto import mock_aws
 from localstack.terraform import Terraform, TerraformSettings
 from tests.conftest import ROOT
 from tests.fixtures.twin import TEST_DIR
+from tests.tf_support import resources, run_terraform_test
 
 TERRAFORM = ROOT / "terraform"
 AWS_ROOTS = {"bootstrap": TERRAFORM / "bootstrap", "aws": TERRAFORM / "envs" / "aws"}
@@ -83,19 +84,7 @@ def test_root_validates(name: str) -> None:
 @pytest.fixture(scope="module")
 def tftest() -> dict[str, Any]:
     """``terraform test -json -verbose`` of envs/aws: the summary and each run's final state."""
-    tf = terraform_for("aws")
-    tf.run("init", "-input=false", "-backend=false")
-    result = tf.run("test", "-json", "-verbose", ok_codes=(0, 1), capture=True)
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    summary = next((e["test_summary"] for e in events if e["type"] == "test_summary"), None)
-    states = {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"}
-    errors = [e["@message"] for e in events if e["@level"] == "error"]
-    return {
-        "returncode": result.returncode,
-        "summary": summary,
-        "states": states,
-        "errors": errors,
-    }
+    return run_terraform_test(terraform_for("aws"))
 
 
 def test_envs_aws_plans_without_an_account(tftest: dict[str, Any]) -> None:
@@ -104,17 +93,6 @@ def test_envs_aws_plans_without_an_account(tftest: dict[str, Any]) -> None:
     summary = tftest["summary"]
     assert summary["status"] == "pass" and summary["failed"] == 0 and summary["errored"] == 0
     assert summary["passed"] >= 4
-
-
-def resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """address -> values, through every child module."""
-    out: dict[str, dict[str, Any]] = {}
-    todo = [state["root_module"]]
-    while todo:
-        module = todo.pop()
-        out.update({r["address"]: r["values"] for r in module.get("resources", [])})
-        todo.extend(module.get("child_modules", []))
-    return out
 
 
 def api_errors(service: str, operation: str, params: dict[str, Any]) -> str:
