@@ -43,6 +43,7 @@ class Target:
     dashboard_url: str | None
     dashboard_login: bool | None
     outputs: dict[str, Any]
+    region: str | None = None  # of the ECS/Secrets Manager calls
 
 
 def terraform_outputs(s: SmokeSettings) -> dict[str, Any]:
@@ -65,15 +66,19 @@ def resolve(s: SmokeSettings) -> Target:
     if not api:
         raise SmokeError("no API URL: set SMOKE_API_URL or deploy first (terraform output api_url)")
     dash = s.dashboard_url if s.dashboard_url is not None else outputs.get("dashboard_url")
-    login = s.dashboard_login
-    if login is None and s.producer == "ecs":
+    login, region = s.dashboard_login, s.region
+    if s.producer == "ecs" and (login is None or region is None):
         from ops.config import CheckSettings
         from ops.tfconfig import load
 
         c = CheckSettings(terraform_dir=s.terraform_dir)
         cfg = load(s.terraform_dir, c.tfvars_path if c.tfvars_path.exists() else None)
-        login = bool(cfg.root["dashboard_certificate_arn"] and cfg.root["dashboard_domain_name"])
-    return Target(str(api).rstrip("/"), dash or None, login, outputs)
+        if login is None:
+            login = bool(
+                cfg.root["dashboard_certificate_arn"] and cfg.root["dashboard_domain_name"]
+            )
+        region = region or str(cfg.root["region"])
+    return Target(str(api).rstrip("/"), dash or None, login, outputs, region)
 
 
 # ---- the API ---------------------------------------------------------------------------------
@@ -118,13 +123,13 @@ class Api:
         return int(r.json()["trips"])
 
 
-def oauth_from_dashboard_task(s: SmokeSettings, outputs: dict[str, Any]) -> tuple[str, ...]:
+def oauth_from_dashboard_task(t: Target) -> tuple[str, ...]:
     """Token URL, client id, secret and scope as the dashboard's task gets them: its task
     definition's DASH_OAUTH_* environment and the client secret from Secrets Manager."""
     import boto3
 
-    ecs_out = outputs["ecs"]
-    ecs = boto3.client("ecs", region_name=s.region)
+    ecs_out = t.outputs["ecs"]
+    ecs = boto3.client("ecs", region_name=t.region)
     svc = ecs.describe_services(
         cluster=ecs_out["cluster"], services=[ecs_out["dashboard_service"]]
     )["services"][0]
@@ -132,7 +137,7 @@ def oauth_from_dashboard_task(s: SmokeSettings, outputs: dict[str, Any]) -> tupl
     container = task["containerDefinitions"][0]
     env = {e["name"]: e["value"] for e in container.get("environment", [])}
     secrets = {x["name"]: x["valueFrom"] for x in container.get("secrets", [])}
-    sm = boto3.client("secretsmanager", region_name=s.region)
+    sm = boto3.client("secretsmanager", region_name=t.region)
     secret = sm.get_secret_value(SecretId=secrets["DASH_OAUTH_CLIENT_SECRET"])["SecretString"]
     return (
         env["DASH_OAUTH_TOKEN_URL"],
@@ -159,7 +164,7 @@ def connect(s: SmokeSettings, t: Target, report: Report) -> Api | None:
                     s.oauth_scope or "",
                 )
             elif s.producer == "ecs":
-                creds = oauth_from_dashboard_task(s, t.outputs)
+                creds = oauth_from_dashboard_task(t)
             else:
                 raise SmokeError("the API wants a token (401): set SMOKE_OAUTH_* settings")
             api.use_token(creds[0], creds[1], creds[2], creds[3] or None)
@@ -219,13 +224,15 @@ def send_local(s: SmokeSettings, args: list[str]) -> str:
     return "python -m producer synthetic (local)"
 
 
-def send_ecs(s: SmokeSettings, outputs: dict[str, Any], args: list[str]) -> str:
-    """The deployed producer task with the smoke's arguments instead of its usual command."""
+def send_ecs(s: SmokeSettings, t: Target, args: list[str], ecs: Any = None) -> str:
+    """The deployed producer task with the smoke's arguments instead of its usual command:
+    cluster, task definition and network from the `ecs.run_producer_command` output."""
     import boto3
 
+    outputs = t.outputs
     words = shlex.split(outputs["ecs"]["run_producer_command"])
     opt = {words[i]: words[i + 1] for i in range(len(words) - 1) if words[i].startswith("--")}
-    ecs = boto3.client("ecs", region_name=s.region)
+    ecs = ecs or boto3.client("ecs", region_name=t.region)
     run = ecs.run_task(
         cluster=opt["--cluster"],
         taskDefinition=opt["--task-definition"],
@@ -301,7 +308,8 @@ def wait_for_trips(s: SmokeSettings, api: Api, day: date, report: Report) -> Non
             report.add(
                 "FAIL",
                 "trips in the API",
-                f"after {s.timeout_s:g} s /v1/summary counts {seen} of {s.trips} trips sent "
+                f"after {time.monotonic() - started:.0f} s (timeout {s.timeout_s:g} s) "
+                f"/v1/summary counts {seen} of {s.trips} trips sent "
                 f"for {day}; the stream's last batch: {_last_batch(api)}. Is the stream "
                 "running (make stream-status; logs in its CloudWatch group)?",
                 time.monotonic() - started,
@@ -378,9 +386,7 @@ def run(s: SmokeSettings, report: Report) -> None:
             day = pick_day(api, random.Random(seed))
             t0 = time.monotonic()
             args = producer_args(s, day, seed)
-            how = (
-                send_local(s, args) if s.producer == "local" else send_ecs(s, target.outputs, args)
-            )
+            how = send_local(s, args) if s.producer == "local" else send_ecs(s, target, args)
             report.add(
                 "PASS",
                 "send",

@@ -9,12 +9,14 @@ job, the real producer CLI and a real dashboard; and against a stack with no str
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import pytest
 from ops.config import SmokeSettings
 from ops.prices import HOURS_PER_MONTH, emr_worker_gb, estimate, p
 from ops.report import Report
+from ops.smoke import SmokeError
 from ops.smoke import run as smoke_run
 from ops.tfconfig import load
 from tests.conftest import ROOT
@@ -63,11 +66,13 @@ def no_aws_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def run_check(tree: Path, tmp_path: Path) -> tuple[int, dict[str, list[tuple[str, str]]], str]:
+def run_check(
+    tree: Path, tmp_path: Path, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, list[tuple[str, str]]], str]:
     proc = subprocess.run(
         [sys.executable, "-m", "ops", "check"],
         cwd=ROOT,
-        env={**no_aws_env(tmp_path), "OPS_TERRAFORM_DIR": str(tree)},
+        env=env or {**no_aws_env(tmp_path), "OPS_TERRAFORM_DIR": str(tree)},
         capture_output=True,
         text=True,
         timeout=300,
@@ -125,6 +130,37 @@ def test_missing_dashboard_choice_fails_and_opt_in_warns(tree: Path, tmp_path: P
     tfvars.write_text(without + "\ndashboard_public_without_login = true\n")
     rc, by_name, out = run_check(tree, tmp_path)
     assert rc == 0 and statuses(by_name, "dashboard login") == {"WARN"}, out
+
+
+@pytest.mark.twin
+def test_check_aws_calls_against_the_twin(tree: Path, tmp_path: Path, twin: Any) -> None:
+    """The account, zone and quota checks call a real endpoint: the twin lists us-east-1a..c
+    as use1-az1..3, and use1-az3 is a zone EMR Serverless does not run in."""
+    env = {
+        **no_aws_env(tmp_path),
+        "OPS_TERRAFORM_DIR": str(tree),
+        "AWS_ENDPOINT_URL": twin.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+
+    def check() -> tuple[int, dict[str, list[tuple[str, str]]], str]:
+        return run_check(tree, tmp_path, env)
+
+    rc, by_name, out = check()
+    assert rc == 0, out
+    assert statuses(by_name, "credentials") == {"PASS"} and "000000000000" in out, out
+    (zones,) = by_name["zones"]
+    assert zones[0] == "PASS" and "excluded use1-az3" in zones[1], out
+    assert "subnets in use1-az1, use1-az2" in zones[1], out
+    # The twin has no Service Quotas API: said, not failed.
+    assert statuses(by_name, "quota VPCs") == {"WARN"}, out
+
+    tfvars = tree / "envs/aws/terraform.tfvars"
+    tfvars.write_text(GOOD_TFVARS + "az_count = 3\n")
+    rc, by_name, out = check()
+    assert rc == 1 and by_name["zones"][0][0] == "FAIL", out
+    assert "2 usable" in by_name["zones"][0][1] and "az_count 3" in by_name["zones"][0][1], out
 
 
 # ---- the cost estimate ----------------------------------------------------------------------
@@ -199,6 +235,69 @@ def test_executor_size_changes_the_estimate(tree: Path) -> None:
     assert tripled - before == pytest.approx(
         4 * p("emr_serverless_vcpu_hour") + 10 * p("emr_serverless_gb_hour")
     )
+
+
+def test_smoke_runs_the_producer_task_terraform_describes() -> None:
+    """send_ecs builds its RunTask request from the module's run_producer_command output (the
+    string modules/producer/outputs.tf renders) and reads the task's exit code. botocore's
+    Stubber checks each request against the ECS API model."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from ops.smoke import Target, producer_args, send_ecs
+
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": ["subnet-1", "subnet-2"],
+            "securityGroups": ["sg-1"],
+            "assignPublicIp": "DISABLED",
+        }
+    }
+    cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/taxi"
+    taskdef = "arn:aws:ecs:us-east-1:123456789012:task-definition/taxi-producer:3"
+    command = (
+        f"aws ecs run-task --cluster {cluster} --launch-type FARGATE --task-definition {taskdef} "
+        f"--network-configuration '{json.dumps(network)}'"
+    )
+    target = Target("https://api", None, None, {"ecs": {"run_producer_command": command}})
+    s = SmokeSettings(trips=7, timeout_s=30)
+    args = producer_args(s, date(2022, 3, 4), seed=5)
+    assert args[:2] == ["synthetic", "--count"] and "2022-03-04T11:00:00+00:00" in args
+
+    ecs = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x")  # fmt: skip
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/taxi/abc"
+    stopped = {"tasks": [{"taskArn": arn, "lastStatus": "STOPPED",
+                          "containers": [{"name": "producer", "exitCode": 0}]}]}  # fmt: skip
+    with Stubber(ecs) as stub:
+        stub.add_response(
+            "run_task",
+            {"tasks": [{"taskArn": arn}], "failures": []},
+            {
+                "cluster": cluster,
+                "taskDefinition": taskdef,
+                "launchType": "FARGATE",
+                "networkConfiguration": network,
+                "overrides": {
+                    "containerOverrides": [
+                        {"name": "producer", "command": ["python", "-m", "producer", *args]}
+                    ]
+                },
+            },
+        )
+        stub.add_response("describe_tasks", stopped, {"cluster": cluster, "tasks": [arn]})
+        stub.add_response("describe_tasks", stopped, {"cluster": cluster, "tasks": [arn]})
+        assert send_ecs(s, target, args, ecs) == "ECS task abc"
+        stub.assert_no_pending_responses()
+
+    failed = {"tasks": [{"taskArn": arn, "lastStatus": "STOPPED", "stoppedReason": "boom",
+                         "containers": [{"name": "producer", "exitCode": 1}]}]}  # fmt: skip
+    with Stubber(ecs) as stub:
+        stub.add_response("run_task", {"tasks": [{"taskArn": arn}], "failures": []})
+        stub.add_response("describe_tasks", failed)
+        stub.add_response("describe_tasks", failed)
+        with pytest.raises(SmokeError, match="exited 1 \\(boom\\)"):
+            send_ecs(s, target, args, ecs)
 
 
 # ---- aws-smoke against the twin -------------------------------------------------------------
