@@ -90,7 +90,7 @@ variable "extra_entrypoints" {
 }
 
 variable "pydeps_archive" {
-  description = "Local path of a tar.gz of the job's Python dependencies (pydantic, orjson, pyarrow, ... built for manylinux/Python 3.11), unpacked by Spark as ./pydeps."
+  description = "Local path of a tar.gz of the job's Python dependencies (pydantic, orjson, pyarrow, ... built for manylinux/Python 3.11), files at the archive root: Spark unpacks it into ./pydeps (spark.archives ...#pydeps), the PYTHONPATH."
   type        = string
 }
 
