@@ -28,6 +28,8 @@ class StreamSettings(BaseSettings):
     starting_offsets: str = "earliest"  # only used when the checkpoint is new
     # Bounds one micro-batch, hence the memory of a batch and the size of a replay after a crash.
     max_offsets_per_trigger: int | None = 200_000
+    # False once after a stop longer than the topic's retention: resume from the earliest offset
+    # Kafka has, each partition's lost range logged (docs/stream.md). Then back to True.
     fail_on_data_loss: bool = True
     kafka_options: dict[str, str] = {}  # extra kafka.* consumer properties (e.g. MSK IAM auth)
 
