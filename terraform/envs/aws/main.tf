@@ -19,6 +19,7 @@ module "network" {
   name               = local.name
   cidr_block         = var.vpc_cidr
   az_count           = var.az_count
+  excluded_zone_ids  = var.excluded_zone_ids
   egress             = var.egress
   single_nat_gateway = var.single_nat_gateway
 }
@@ -29,6 +30,7 @@ module "lake" {
   name_prefix = local.name
   tables      = local.contract.tables
   # Athena finds partitions from the path template: no MSCK REPAIR, no AddPartition calls.
+  # The settings are the module's default, the same as envs/local (where Trino tests them).
   enable_partition_projection           = true
   force_destroy                         = var.force_destroy
   athena_bytes_scanned_cutoff_per_query = 10 * 1024 * 1024 * 1024
@@ -109,11 +111,14 @@ module "dashboard" {
   image_tag         = var.dashboard_image_tag
   api_url           = module.api.invoke_url
   environment       = var.api_jwt_auth ? local.dashboard_oauth_env : {}
-  secrets           = var.api_jwt_auth ? { DASH_OAUTH_CLIENT_SECRET = aws_secretsmanager_secret.dashboard_client[0].arn } : {}
-  allowed_cidrs     = var.dashboard_allowed_cidrs
-  certificate_arn   = var.dashboard_certificate_arn
-  domain_name       = var.dashboard_domain_name
-  route53_zone_id   = var.route53_zone_id
+  # The version's ARN (the secret's): the task definition then waits for the value to exist.
+  secrets         = var.api_jwt_auth ? { DASH_OAUTH_CLIENT_SECRET = aws_secretsmanager_secret_version.dashboard_client[0].arn } : {}
+  allowed_cidrs   = var.dashboard_allowed_cidrs
+  certificate_arn = var.dashboard_certificate_arn
+  domain_name     = var.dashboard_domain_name
+  route53_zone_id = var.route53_zone_id
+  # variables.tf refuses a dashboard without login unless this says so.
+  public_without_login = var.dashboard_public_without_login
   cognito = local.dashboard_login ? {
     user_pool_arn       = aws_cognito_user_pool.this.arn
     user_pool_client_id = aws_cognito_user_pool_client.dashboard_login[0].id

@@ -8,12 +8,39 @@ variable "environment" {
   description = "Environment name (tag and part of resource names)."
   type        = string
   default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$", var.environment))
+    error_message = "environment must be 1-16 lowercase letters, digits and hyphens, not starting or ending with a hyphen (it is part of bucket, ALB and Cognito domain names)."
+  }
 }
 
 variable "name_prefix" {
-  description = "Prefix of every name. Bucket names derive from it and must be globally unique: add something of yours (e.g. the account id)."
+  description = "Prefix of every name. Bucket names derive from it and must be globally unique: add something of yours (e.g. the account id). Lowercase letters, digits and hyphens; <name_prefix>-<environment> at most 42 characters."
   type        = string
   default     = "nyc-taxi"
+
+  # Every name derives from "<name_prefix>-<environment>": S3 buckets "<name>-query-results"
+  # (<= 63, lowercase, no "xn--"/"sthree-" start), the Cognito domain "<name>-<account id>"
+  # (<= 63, lowercase; the words aws, amazon and cognito are reserved), the API role
+  # "<name>-api" (<= 56 in the api module). ALB and target group names (<= 32) are shortened
+  # with a hash in the dashboard module.
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be lowercase letters, digits and hyphens, start with a letter and end with a letter or digit (S3 bucket and Cognito domain rules)."
+  }
+  validation {
+    condition     = length("${var.name_prefix}-${var.environment}") <= 42
+    error_message = "\"<name_prefix>-<environment>\" is ${length("${var.name_prefix}-${var.environment}")} characters; at most 42 keep the bucket names (\"<name>-query-results\") within S3's 63."
+  }
+  validation {
+    condition     = length(regexall("aws|amazon|cognito", "${var.name_prefix}-${var.environment}")) == 0
+    error_message = "name_prefix and environment must not contain \"aws\", \"amazon\" or \"cognito\": Cognito refuses them in the user pool's domain prefix."
+  }
+  validation {
+    condition     = !anytrue([for p in ["xn--", "sthree-", "amzn-s3-demo-", "internal-"] : startswith(var.name_prefix, p)])
+    error_message = "name_prefix must not start with xn--, sthree- or amzn-s3-demo- (reserved by S3) or internal- (refused for ALB names)."
+  }
 }
 
 variable "tags" {
@@ -45,6 +72,12 @@ variable "egress" {
     condition     = contains(["nat", "endpoints", "none"], var.egress)
     error_message = "egress must be nat, endpoints or none."
   }
+}
+
+variable "excluded_zone_ids" {
+  description = "Availability Zone IDs the subnets must avoid (e.g. [\"use1-az3\"]). null: the network module's table of zones EMR Serverless does not support in the region."
+  type        = list(string)
+  default     = null
 }
 
 variable "single_nat_gateway" {
@@ -144,15 +177,44 @@ variable "api_throttle" {
 # ---- dashboard ----
 
 variable "dashboard_certificate_arn" {
-  description = "ACM certificate (same region) for the dashboard's HTTPS listener; null serves plain HTTP without login (first look only)."
+  description = "ACM certificate (same region) for the dashboard's HTTPS listener; needs dashboard_domain_name. With both, the ALB requires a Cognito login."
+  type        = string
+  default     = null
+
+  # The ALB's login redirects back to https://<domain>/oauth2/idpresponse, and the browser
+  # accepts HTTPS only on a name the certificate covers: not the ALB's *.elb.amazonaws.com.
+  validation {
+    condition     = var.dashboard_certificate_arn == null || var.dashboard_domain_name != null
+    error_message = "dashboard_certificate_arn is set without dashboard_domain_name: the Cognito login needs the DNS name the certificate covers (its callback is https://<dashboard_domain_name>/oauth2/idpresponse). Set dashboard_domain_name (and route53_zone_id to have the record created)."
+  }
+}
+
+variable "dashboard_domain_name" {
+  description = "DNS name of the dashboard, covered by dashboard_certificate_arn; with both set, Cognito login protects it."
   type        = string
   default     = null
 }
 
-variable "dashboard_domain_name" {
-  description = "DNS name of the dashboard, covered by the certificate; with both set, Cognito login protects it."
-  type        = string
-  default     = null
+variable "dashboard_public_without_login" {
+  description = "Serve the dashboard over plain HTTP without any login when no certificate and domain are given. It holds the Cognito client secret that reads the API, so anyone who finds the URL (and is in dashboard_allowed_cidrs) reads the API's data. false (default): without dashboard_certificate_arn + dashboard_domain_name the plan fails."
+  type        = bool
+  default     = false
+
+  validation {
+    condition = (var.dashboard_certificate_arn != null && var.dashboard_domain_name != null) || var.dashboard_public_without_login
+    error_message = join(" ", [
+      "The dashboard has no login: the ALB's Cognito login needs both dashboard_certificate_arn",
+      "(an ACM certificate in this region) and dashboard_domain_name (a name it covers).",
+      "Missing: ${join(" and ", compact([var.dashboard_certificate_arn == null ? "dashboard_certificate_arn" : "", var.dashboard_domain_name == null ? "dashboard_domain_name" : ""]))}.",
+      "Either set them, or set dashboard_public_without_login = true to serve it over plain HTTP",
+      "without login to dashboard_allowed_cidrs (${jsonencode(var.dashboard_allowed_cidrs)}): the dashboard holds",
+      "the API's client secret, so the API's data is readable by anyone who finds the URL.",
+    ])
+  }
+  validation {
+    condition     = !(var.dashboard_public_without_login && var.dashboard_certificate_arn != null && var.dashboard_domain_name != null)
+    error_message = "dashboard_public_without_login = true contradicts dashboard_certificate_arn + dashboard_domain_name: with them the dashboard always requires the Cognito login. Remove one or the other."
+  }
 }
 
 variable "route53_zone_id" {

@@ -117,6 +117,14 @@ resource "aws_iam_role_policy" "access" {
   policy = data.aws_iam_policy_document.access.json
 }
 
+# Active tracing: Lambda sends the function's segments to X-Ray with the execution role, and
+# refuses to create a traced function whose role may not (xray:PutTraceSegments and
+# xray:PutTelemetryRecords; X-Ray has no resource-level permissions).
+resource "aws_iam_role_policy_attachment" "xray" {
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
 # ---- Function --------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "function" {
@@ -153,7 +161,7 @@ resource "aws_lambda_function" "this" {
     mode = "Active"
   }
 
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.access]
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.access, aws_iam_role_policy_attachment.xray]
 }
 
 # ---- HTTP API --------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 data "aws_region" "current" {}
 
 locals {
-  https    = var.certificate_arn != null
-  login    = local.https && var.cognito != null
-  image    = "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
-  alb_name = substr("${var.name}-dash", 0, 32)
+  https = var.certificate_arn != null
+  login = local.https && var.cognito != null
+  image = "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
+  # ALB and target group names: at most 32 characters, no hyphen at either end. A longer name
+  # keeps its first 23 characters and gets 8 of its hash (unique, and never ends in "-").
+  lb_name  = "${var.name}-dash"
+  alb_name = length(local.lb_name) <= 32 ? local.lb_name : "${substr(local.lb_name, 0, 23)}-${substr(sha1(local.lb_name), 0, 8)}"
 }
 
 # ---- image registry and cluster --------------------------------------------------------------
@@ -238,7 +241,7 @@ resource "aws_lb" "this" {
 
 resource "aws_lb_target_group" "this" {
   #checkov:skip=CKV_AWS_378:TLS ends at the ALB; ALB to task is HTTP inside the VPC, limited to the ALB's security group.
-  name        = substr("${var.name}-dash", 0, 32)
+  name        = local.alb_name
   port        = var.container_port
   protocol    = "HTTP"
   target_type = "ip"
@@ -268,6 +271,17 @@ resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"
+
+  lifecycle {
+    precondition {
+      condition     = var.cognito == null || local.https
+      error_message = "cognito is set without certificate_arn: the ALB authenticates only on HTTPS listeners, so the dashboard would be served without the login you asked for. Set certificate_arn."
+    }
+    precondition {
+      condition     = local.login || var.public_without_login
+      error_message = "The dashboard would be served without login (certificate_arn and cognito are needed for the ALB's Cognito login) to ${jsonencode(var.allowed_cidrs)}: anyone there who finds the URL uses it, and with it the API credentials it holds. Set certificate_arn and cognito, or set public_without_login = true to accept that."
+    }
+  }
 
   default_action {
     type             = local.https ? "redirect" : "forward"

@@ -1,6 +1,12 @@
 variable "name" {
   description = "Name prefix of the ECR repository, ECS cluster and service, ALB and roles."
   type        = string
+
+  validation {
+    # ECR repository names are lowercase; ALB names may not start with "internal-".
+    condition     = can(regex("^[a-z][a-z0-9-]{0,62}[a-z0-9]$", var.name)) && !startswith(var.name, "internal-")
+    error_message = "name must be 2-64 lowercase letters, digits and hyphens, start with a letter, end with a letter or digit, and not start with \"internal-\"."
+  }
 }
 
 variable "vpc_id" {
@@ -97,6 +103,12 @@ variable "cognito" {
     user_pool_domain    = string
   })
   default = null
+}
+
+variable "public_without_login" {
+  description = "Serve the dashboard without a login (no certificate_arn or no cognito): everyone in allowed_cidrs can use it, and so read whatever the API credentials it holds can read. false (default): the plan fails unless the Cognito login is configured."
+  type        = bool
+  default     = false
 }
 
 variable "domain_name" {

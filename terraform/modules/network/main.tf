@@ -1,12 +1,45 @@
 data "aws_availability_zones" "available" {
-  #checkov:skip=CKV_AWS_394:Only the first az_count zones (sorted by name) are used; a zone AWS adds later sorts after them and changes nothing.
+  #checkov:skip=CKV_AWS_394:Zones are chosen by zone ID from this list minus excluded_zone_ids (sorted by ID), so a zone AWS adds later changes nothing unless it sorts first.
   state = "available"
+
+  # Availability Zones only (no Local or Wavelength Zones an account opted into).
+  filter {
+    name   = "zone-type"
+    values = ["availability-zone"]
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(setsubtract(self.zone_ids, local.excluded_zone_ids)) >= var.az_count
+      error_message = "Only ${length(setsubtract(self.zone_ids, local.excluded_zone_ids))} zone(s) of ${data.aws_region.current.name} are left after excluding ${jsonencode(local.excluded_zone_ids)} (zones EMR Serverless or MSK do not support), and az_count is ${var.az_count}. Use a region with more supported zones, lower az_count, or change excluded_zone_ids."
+    }
+  }
 }
 
 data "aws_region" "current" {}
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  # Zone IDs (use1-az1, ...) name the same physical zone in every account; zone names
+  # (us-east-1a, ...) are shuffled per account in the older regions. Choose by ID, skip the zones
+  # the services in these subnets do not support, and take the lowest IDs.
+  excluded_zone_ids = var.excluded_zone_ids != null ? var.excluded_zone_ids : try(local.unsupported_zone_ids[data.aws_region.current.name], [])
+  zone_names        = zipmap(data.aws_availability_zones.available.zone_ids, data.aws_availability_zones.available.names)
+  usable_zone_ids   = sort(setsubtract(data.aws_availability_zones.available.zone_ids, local.excluded_zone_ids))
+  # min(): the data source's postcondition reports too few zones before anything indexes them.
+  az_ids = slice(local.usable_zone_ids, 0, min(var.az_count, length(local.usable_zone_ids)))
+  azs    = [for id in local.az_ids : local.zone_names[id]]
+
+  # Zones EMR Serverless does not run in, by region: the complement of the zones listed in
+  # "Endpoints and quotas for EMR Serverless" (EMR Serverless User Guide, read 2026-12-03:
+  # us-east-1 use1-az1/2/4/5/6, us-west-1 usw1-az1/3, ca-central-1 cac1-az1/2). Regions not
+  # listed have no documented limit. MSK publishes no such list (CreateCluster names an
+  # unsupported zone in its error); add such zones with excluded_zone_ids.
+  unsupported_zone_ids = {
+    us-east-1    = ["use1-az3"]
+    us-west-1    = ["usw1-az2"]
+    ca-central-1 = ["cac1-az4"]
+  }
+
   # /20s: public subnets take the first az_count blocks, private the next az_count.
   public_cidrs  = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 20 - tonumber(split("/", var.cidr_block)[1]), i)]
   private_cidrs = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 20 - tonumber(split("/", var.cidr_block)[1]), var.az_count + i)]
@@ -38,9 +71,9 @@ resource "aws_internet_gateway" "this" {
 resource "aws_subnet" "public" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = local.public_cidrs[count.index]
-  availability_zone = local.azs[count.index]
+  vpc_id               = aws_vpc.this.id
+  cidr_block           = local.public_cidrs[count.index]
+  availability_zone_id = local.az_ids[count.index]
   # Nothing gets a public address unless it asks for one (the ALB does).
   map_public_ip_on_launch = false
   tags                    = merge(var.tags, { Name = "${var.name}-public-${local.azs[count.index]}", Tier = "public" })
@@ -69,10 +102,10 @@ resource "aws_route_table_association" "public" {
 resource "aws_subnet" "private" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = local.private_cidrs[count.index]
-  availability_zone = local.azs[count.index]
-  tags              = merge(var.tags, { Name = "${var.name}-private-${local.azs[count.index]}", Tier = "private" })
+  vpc_id               = aws_vpc.this.id
+  cidr_block           = local.private_cidrs[count.index]
+  availability_zone_id = local.az_ids[count.index]
+  tags                 = merge(var.tags, { Name = "${var.name}-private-${local.azs[count.index]}", Tier = "private" })
 }
 
 resource "aws_route_table" "private" {

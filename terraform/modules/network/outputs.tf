@@ -9,8 +9,13 @@ output "vpc_cidr_block" {
 }
 
 output "azs" {
-  description = "Availability zones the subnets are in (same order as the subnet lists)."
+  description = "Availability zone names the subnets are in (same order as the subnet lists)."
   value       = local.azs
+}
+
+output "az_ids" {
+  description = "Availability zone IDs the subnets are in (same order as the subnet lists; the same physical zones in every account)."
+  value       = local.az_ids
 }
 
 output "public_subnet_ids" {

@@ -25,6 +25,12 @@ variable "az_count" {
   }
 }
 
+variable "excluded_zone_ids" {
+  description = "Availability Zone IDs (e.g. use1-az3) no subnet may use. null: the zones EMR Serverless does not support in this region (the module's table, from the EMR Serverless endpoints page: us-east-1 use1-az3, us-west-1 usw1-az2, ca-central-1 cac1-az4). Add zones a CreateCluster/CreateApplication error names as unsupported (MSK publishes no list)."
+  type        = list(string)
+  default     = null
+}
+
 variable "egress" {
   description = "How private subnets reach AWS APIs and the internet: \"nat\" (NAT gateway(s): internet + every AWS API), \"endpoints\" (no internet: interface endpoints for the services in interface_endpoints only), or \"none\" (S3 gateway endpoint only)."
   type        = string

@@ -117,6 +117,11 @@ mock_provider "aws" {
       arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:test"
     }
   }
+  mock_resource "aws_secretsmanager_secret_version" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:test"
+    }
+  }
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = {
       arn = "arn:aws:events:us-east-1:123456789012:rule/test"
@@ -139,12 +144,28 @@ mock_provider "aws" {
   }
 }
 
+# Every role gets the mock's one ARN; the Lambda functions' roles get their own, so a test can
+# tell which role a function runs with (tests/test_terraform_findings.py).
+override_resource {
+  target = module.api.aws_iam_role.this
+  values = { arn = "arn:aws:iam::123456789012:role/nyc-taxi-prod-api" }
+}
+override_resource {
+  target = module.observability.aws_iam_role.probe
+  values = { arn = "arn:aws:iam::123456789012:role/nyc-taxi-prod-probe" }
+}
+
 variables {
   build_dir = "tests/fixtures/build"
 }
 
 run "defaults_plan_without_an_account" {
   command = apply # against the mocks: computed values get fake ones, nothing is called
+
+  variables {
+    # No certificate here: the first-look HTTP dashboard, asked for explicitly.
+    dashboard_public_without_login = true
+  }
 
   assert {
     condition     = output.stream_job.request.mode == "STREAMING"
@@ -229,9 +250,10 @@ run "provisioned_msk_without_nat" {
   command = apply
 
   variables {
-    msk_mode     = "provisioned"
-    egress       = "endpoints"
-    api_jwt_auth = false
+    msk_mode                       = "provisioned"
+    egress                         = "endpoints"
+    api_jwt_auth                   = false
+    dashboard_public_without_login = true
   }
 
   assert {
@@ -248,7 +270,160 @@ run "rejects_an_unknown_egress_mode" {
   command = plan
 
   variables {
-    egress = "wormhole"
+    egress                         = "wormhole"
+    dashboard_public_without_login = true
   }
   expect_failures = [var.egress]
+}
+
+# ---- the dashboard is safe by default (issue 13, finding 6) ---------------------------------
+
+run "refuses_a_dashboard_without_login_by_default" {
+  command = plan
+
+  expect_failures = [var.dashboard_public_without_login]
+}
+
+run "refuses_a_domain_without_certificate" {
+  command = plan
+
+  variables {
+    dashboard_domain_name = "taxi.example.com"
+  }
+  expect_failures = [var.dashboard_public_without_login]
+}
+
+run "refuses_a_certificate_without_domain" {
+  command = plan
+
+  variables {
+    dashboard_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/test"
+  }
+  expect_failures = [var.dashboard_certificate_arn]
+}
+
+run "refuses_https_without_login_even_when_asked" {
+  command = plan
+
+  variables {
+    dashboard_certificate_arn      = "arn:aws:acm:us-east-1:123456789012:certificate/test"
+    dashboard_public_without_login = true
+  }
+  expect_failures = [var.dashboard_certificate_arn]
+}
+
+run "refuses_the_opt_in_next_to_a_login" {
+  command = plan
+
+  variables {
+    dashboard_certificate_arn      = "arn:aws:acm:us-east-1:123456789012:certificate/test"
+    dashboard_domain_name          = "taxi.example.com"
+    dashboard_public_without_login = true
+  }
+  expect_failures = [var.dashboard_public_without_login]
+}
+
+run "public_dashboard_on_its_own_domain_when_asked" {
+  command = apply
+
+  variables {
+    dashboard_domain_name          = "taxi.example.com"
+    route53_zone_id                = "Z0123456789ABCDEFGHIJ"
+    dashboard_public_without_login = true
+  }
+
+  assert {
+    condition     = output.dashboard_url == "http://taxi.example.com/"
+    error_message = "Without a certificate the dashboard is plain HTTP, here on its own name."
+  }
+  assert {
+    condition     = length(aws_cognito_user_pool_client.dashboard_login) == 0
+    error_message = "No ALB login client without HTTPS."
+  }
+}
+
+# ---- zones by ID, without the ones EMR Serverless does not support (finding 3) ---------------
+
+run "zones_skip_those_emr_serverless_does_not_support" {
+  command = apply
+
+  variables {
+    dashboard_public_without_login = true
+    az_count                       = 3
+  }
+  # An account whose first zone names map to use1-az3 (us-east-1's zone without EMR Serverless).
+  override_data {
+    target = module.network.data.aws_availability_zones.available
+    values = {
+      names    = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"]
+      zone_ids = ["use1-az3", "use1-az6", "use1-az1", "use1-az2", "use1-az4", "use1-az5"]
+    }
+  }
+
+  assert {
+    condition     = module.network.az_ids == tolist(["use1-az1", "use1-az2", "use1-az4"])
+    error_message = "The lowest zone IDs except use1-az3."
+  }
+  assert {
+    condition     = tolist(module.network.azs) == tolist(["us-east-1c", "us-east-1d", "us-east-1e"])
+    error_message = "Zone names follow the chosen IDs."
+  }
+}
+
+# More cases (other regions, too few zones) in modules/network/tests/zones.tftest.hcl.
+run "excluded_zone_ids_replace_the_defaults" {
+  command = apply
+
+  variables {
+    dashboard_public_without_login = true
+    excluded_zone_ids              = ["use1-az1"]
+  }
+
+  assert {
+    condition     = module.network.az_ids == tolist(["use1-az2", "use1-az4"])
+    error_message = "excluded_zone_ids decides which zones are skipped."
+  }
+}
+
+# ---- names that stay valid (finding 8) -------------------------------------------------------
+
+run "long_names_give_valid_alb_names" {
+  command = apply
+
+  variables {
+    dashboard_public_without_login = true
+    # "<prefix>-<env>-dash" cut at 32 characters would end in "-" (31 + "-dash").
+    name_prefix = "nyc-taxi-123456789012"
+    environment = "preprod-1"
+  }
+}
+
+run "rejects_a_too_long_name_prefix" {
+  command = plan
+
+  variables {
+    dashboard_public_without_login = true
+    name_prefix                    = "nyc-taxi-123456789012-my-team-data-platform"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_an_invalid_name_prefix" {
+  command = plan
+
+  variables {
+    dashboard_public_without_login = true
+    name_prefix                    = "NYC_Taxi"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_a_reserved_word_in_the_name_prefix" {
+  command = plan
+
+  variables {
+    dashboard_public_without_login = true
+    name_prefix                    = "aws-taxi-123456789012"
+  }
+  expect_failures = [var.name_prefix]
 }
