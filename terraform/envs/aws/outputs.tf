@@ -34,6 +34,15 @@ output "stream_job" {
   }
 }
 
+output "compaction_job" {
+  description = "The compaction's EMR Serverless application (destroy.sh stops it first) and its schedule."
+  value = {
+    application_id = module.maintenance.application_id
+    schedule_name  = module.maintenance.schedule_name
+    log_group      = module.maintenance.log_group_name
+  }
+}
+
 output "ecr_repositories" {
   description = "Where the deploy script pushes the images."
   value = {
