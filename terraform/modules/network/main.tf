@@ -31,9 +31,9 @@ locals {
 
   # Zones EMR Serverless does not run in, by region: the complement of the zones listed in
   # "Endpoints and quotas for EMR Serverless" (EMR Serverless User Guide, read 2026-12-03:
-  # us-east-1 use1-az1/2/4/5/6, us-west-1 usw1-az1/3, ca-central-1 cac1-az1/2). Regions not
-  # listed have no documented limit. MSK publishes no such list (CreateCluster names an
-  # unsupported zone in its error); add such zones with excluded_zone_ids.
+  # us-east-1 use1-az1/2/4/5/6, us-west-1 usw1-az1/3, ca-central-1 cac1-az1/2). The page limits
+  # more regions (af-south-1, ...) whose lists were not read here. MSK publishes no such list
+  # (CreateCluster names an unsupported zone in its error). Add such zones with excluded_zone_ids.
   unsupported_zone_ids = {
     us-east-1    = ["use1-az3"]
     us-west-1    = ["usw1-az2"]
