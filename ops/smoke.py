@@ -123,13 +123,13 @@ class Api:
         return int(r.json()["trips"])
 
 
-def oauth_from_dashboard_task(t: Target) -> tuple[str, ...]:
+def oauth_from_dashboard_task(t: Target, ecs: Any = None, sm: Any = None) -> tuple[str, ...]:
     """Token URL, client id, secret and scope as the dashboard's task gets them: its task
     definition's DASH_OAUTH_* environment and the client secret from Secrets Manager."""
     import boto3
 
     ecs_out = t.outputs["ecs"]
-    ecs = boto3.client("ecs", region_name=t.region)
+    ecs = ecs or boto3.client("ecs", region_name=t.region)
     svc = ecs.describe_services(
         cluster=ecs_out["cluster"], services=[ecs_out["dashboard_service"]]
     )["services"][0]
@@ -137,7 +137,7 @@ def oauth_from_dashboard_task(t: Target) -> tuple[str, ...]:
     container = task["containerDefinitions"][0]
     env = {e["name"]: e["value"] for e in container.get("environment", [])}
     secrets = {x["name"]: x["valueFrom"] for x in container.get("secrets", [])}
-    sm = boto3.client("secretsmanager", region_name=t.region)
+    sm = sm or boto3.client("secretsmanager", region_name=t.region)
     secret = sm.get_secret_value(SecretId=secrets["DASH_OAUTH_CLIENT_SECRET"])["SecretString"]
     return (
         env["DASH_OAUTH_TOKEN_URL"],

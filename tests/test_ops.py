@@ -300,6 +300,59 @@ def test_smoke_runs_the_producer_task_terraform_describes() -> None:
             send_ecs(s, target, args, ecs)
 
 
+def test_smoke_signs_in_as_the_dashboard_task_does() -> None:
+    """The token settings come from the running dashboard service's task definition and its
+    secret (envs/aws cognito.tf puts them there); each request checked by Stubber."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from ops.smoke import Target, oauth_from_dashboard_task
+
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+    ecs, sm = boto3.client("ecs", **keys), boto3.client("secretsmanager", **keys)
+    taskdef = "arn:aws:ecs:us-east-1:123456789012:task-definition/taxi-dashboard:7"
+    secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:taxi/dashboard-oauth-x"
+    env = {
+        "DASH_API_URL": "https://api",
+        "DASH_OAUTH_TOKEN_URL": "https://taxi.auth.us-east-1.amazoncognito.com/oauth2/token",
+        "DASH_OAUTH_CLIENT_ID": "client123",
+        "DASH_OAUTH_SCOPE": "nyc-taxi-api/read",
+    }
+    target = Target(
+        "https://api", None, True, {"ecs": {"cluster": "taxi", "dashboard_service": "dash"}}
+    )
+    with Stubber(ecs) as e, Stubber(sm) as m:
+        e.add_response(
+            "describe_services",
+            {"services": [{"serviceName": "dash", "taskDefinition": taskdef}]},
+            {"cluster": "taxi", "services": ["dash"]},
+        )
+        e.add_response(
+            "describe_task_definition",
+            {
+                "taskDefinition": {
+                    "containerDefinitions": [
+                        {
+                            "name": "dashboard",
+                            "environment": [{"name": k, "value": v} for k, v in env.items()],
+                            "secrets": [
+                                {"name": "DASH_OAUTH_CLIENT_SECRET", "valueFrom": secret_arn}
+                            ],
+                        }
+                    ]
+                }
+            },
+            {"taskDefinition": taskdef},
+        )
+        m.add_response("get_secret_value", {"SecretString": "s3cr3t"}, {"SecretId": secret_arn})
+        assert oauth_from_dashboard_task(target, ecs, sm) == (
+            env["DASH_OAUTH_TOKEN_URL"],
+            "client123",
+            "s3cr3t",
+            "nyc-taxi-api/read",
+        )
+
+
 # ---- aws-smoke against the twin -------------------------------------------------------------
 
 
