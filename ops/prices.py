@@ -46,6 +46,7 @@ PRICES: dict[str, Price] = {
         0.008, "LCU-hour", "https://aws.amazon.com/elasticloadbalancing/pricing/"
     ),
     "nat_hour": Price(0.045, "NAT gateway-hour", "https://aws.amazon.com/vpc/pricing/"),
+    "nat_gb": Price(0.045, "GB processed", "https://aws.amazon.com/vpc/pricing/"),
     "public_ipv4_hour": Price(0.005, "address-hour", "https://aws.amazon.com/vpc/pricing/"),
     "endpoint_az_hour": Price(
         0.01, "endpoint AZ-hour", "https://aws.amazon.com/privatelink/pricing/"
@@ -236,7 +237,7 @@ def estimate(cfg: AwsConfig, terraform_dir: Path) -> Estimate:
             per_1000_api,
         ),
         ("1 Athena query (10 MB minimum)", 10 / 1024 / 1024 * p("athena_tb_scanned")),
-        ("1 GB through the NAT gateway", p("nat_hour") if egress == "nat" else 0.0),
+        ("1 GB through the NAT gateway", p("nat_gb") if egress == "nat" else 0.0),
         ("1 LCU-hour of the ALB", p("alb_lcu_hour")),
     ]
     return Estimate(lines, per_use, unknown)
@@ -255,7 +256,7 @@ def render(est: Estimate) -> str:
     out.append(
         f"{'stream + producer running':<93} {est.hourly(*full):>8.4f} {est.monthly(*full):>10.2f}"
     )
-    out.append("per use: " + "; ".join(f"{what}: {usd:.4f} USD" for what, usd in est.per_use))
+    out.append("per use: " + "; ".join(f"{what}: {usd:.2g} USD" for what, usd in est.per_use))
     out.append(
         f"prices: us-east-1 list prices as of {PRICES_AS_OF} (ops/prices.py, one AWS pricing "
         "page per entry); MSK data in/out, S3 requests and logs not included"
