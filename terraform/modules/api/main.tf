@@ -3,8 +3,11 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  arn_prefix = "${data.aws_partition.current.partition}:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
-  jwt        = var.jwt_issuer != null
+  # arn:<partition>:<service>:<region>:<account>: the service is part of the ARN.
+  region_account = "${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  athena_arn     = "arn:${data.aws_partition.current.partition}:athena:${local.region_account}"
+  glue_arn       = "arn:${data.aws_partition.current.partition}:glue:${local.region_account}"
+  jwt            = var.jwt_issuer != null
 
   # Docs and health stay open (API Gateway's authorizer would also block the browser's /docs);
   # every data route sits behind the JWT authorizer when one is configured.
@@ -63,7 +66,7 @@ data "aws_iam_policy_document" "access" {
       "athena:GetQueryResults",
       "athena:StopQueryExecution",
     ]
-    resources = ["arn:${local.arn_prefix}:workgroup/${var.athena_workgroup}"]
+    resources = ["${local.athena_arn}:workgroup/${var.athena_workgroup}"]
   }
 
   statement {
@@ -76,9 +79,9 @@ data "aws_iam_policy_document" "access" {
       "glue:GetPartitions",
     ]
     resources = [
-      "arn:${local.arn_prefix}:catalog",
-      "arn:${local.arn_prefix}:database/${var.athena_database}",
-      "arn:${local.arn_prefix}:table/${var.athena_database}/*",
+      "${local.glue_arn}:catalog",
+      "${local.glue_arn}:database/${var.athena_database}",
+      "${local.glue_arn}:table/${var.athena_database}/*",
     ]
   }
 

@@ -236,6 +236,13 @@ data "aws_iam_policy_document" "job" {
     ]
   }
   statement {
+    # The S3 filesystem probes the checkpoint folder's parent with a HEAD of the key "stream";
+    # without GetObject on that one key S3 answers 403 and the job fails at start.
+    sid       = "ProbeCheckpointParent"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${local.partition}:s3:::${var.checkpoints_bucket}/stream"]
+  }
+  statement {
     sid       = "WriteLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
