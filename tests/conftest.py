@@ -11,8 +11,14 @@ import pytest
 
 from producer.samples import DataSettings
 
-# Session fixtures: a test Kafka broker, the AWS twin (+ Terraform lake), one SparkSession.
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.twin", "tests.fixtures.spark"]
+# Session fixtures: a test Kafka broker, the AWS twin (+ Terraform lake), one SparkSession,
+# Trino on the twin's Glue catalog (started only by the tests that ask for it).
+pytest_plugins = [
+    "tests.fixtures.kafka",
+    "tests.fixtures.twin",
+    "tests.fixtures.spark",
+    "tests.fixtures.trino",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 # The real TLC samples in the repository's data/ (DATA_DIR); a missing one stops collection.

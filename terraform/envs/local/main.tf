@@ -19,7 +19,8 @@ module "lake" {
 
   # The whole stack is disposable here: destroy empties the buckets.
   force_destroy = true
-  # The twin ignores Glue partitions and scans every folder; projection is for Athena on AWS.
+  # The same projection as envs/aws (the module's default settings): the twin's Athena scans
+  # every folder regardless, Trino in the tests finds partitions only through it, like Athena.
   enable_partition_projection = var.enable_partition_projection
 }
 

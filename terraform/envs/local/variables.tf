@@ -30,9 +30,9 @@ variable "name_prefix" {
 }
 
 variable "enable_partition_projection" {
-  description = "Give the Glue tables Athena partition projection parameters (the twin ignores them; tests check the rendered parameters)."
+  description = "Give the Glue tables the aws env's partition projection parameters. The twin's Athena ignores them; Trino (tests/fixtures/trino.py) reads the tables with them, as Athena does."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "api_zip_path" {

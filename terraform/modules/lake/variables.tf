@@ -105,19 +105,21 @@ variable "checkpoint_retention_days" {
 }
 
 variable "enable_partition_projection" {
-  description = "Add Athena partition projection to the Glue tables (partitions found from the path template, no MSCK/AddPartition). Off on the twin, which ignores it; on for AWS."
+  description = "Add Athena partition projection to the Glue tables (partitions found from the path template, no MSCK/AddPartition). Without it Athena sees no partition, so no row. The twin's Athena ignores it."
   type        = bool
   default     = false
 }
 
 variable "partition_projection" {
-  description = "Projection settings per partition key name: each key/value becomes the table parameter projection.<key>.<setting>. Every partition key of every table needs an entry when projection is on."
+  description = "Projection settings per partition key name: each key/value becomes the table parameter projection.<key>.<setting>. Every partition key of every table needs an entry when projection is on. The default is the one definition both envs use."
   type        = map(map(string))
   default = {
     dt = {
-      type            = "date"
-      format          = "yyyy-MM-dd"
-      range           = "2020-01-01,NOW"
+      type   = "date"
+      format = "yyyy-MM-dd"
+      # From the contract's earliest valid pickup (contract/rules.py, pickup_after_2009: TLC
+      # records start 2009-01-01); a dt before the range start is invisible to Athena.
+      range           = "2009-01-01,NOW"
       interval        = "1"
       "interval.unit" = "DAYS"
     }
