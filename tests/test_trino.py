@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,7 +31,14 @@ from lambda_api.params import TimeRange
 from localstack.twin import Twin
 from spark.lake import LakeTarget, write_table
 from tests.api_lake import T0, make_dead_letters, make_trips, zone_metrics
-from tests.fixtures.trino import Result, TrinoServer
+from tests.fixtures.trino import (
+    Result,
+    TrinoError,
+    TrinoServer,
+    TrinoSettings,
+    find_java_home,
+    java_major,
+)
 
 pytestmark = pytest.mark.twin
 
@@ -335,3 +343,27 @@ def test_projection_starts_at_the_contracts_first_valid_pickup(
         ]["Parameters"]
         assert params["projection.enabled"] == "true", table.name
         assert params["projection.dt.range"].split(",") == [first, "NOW"], table.name
+
+
+# ---- the JDK Trino needs ---------------------------------------------------------------------
+
+
+def _jdk(root: Path, version: str) -> Path:
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "java").write_text("")
+    (root / "release").write_text(f'JAVA_VERSION="{version}"\n')
+    return root
+
+
+def test_a_too_old_java_home_is_refused_naming_what_to_install(tmp_path: Path) -> None:
+    old = _jdk(tmp_path / "jdk17", "17.0.15")
+    with pytest.raises(TrinoError, match=r"holds Java 17\. Trino 476 needs Java 24 or newer"):
+        find_java_home(TrinoSettings(java_home=old))
+    with pytest.raises(TrinoError, match="holds no JDK"):
+        find_java_home(TrinoSettings(java_home=tmp_path / "nothing"))
+
+
+def test_java_home_setting_wins(tmp_path: Path) -> None:
+    new = _jdk(tmp_path / "jdk25", "25.0.3")
+    assert find_java_home(TrinoSettings(java_home=new)) == new
+    assert java_major(_jdk(tmp_path / "jdk8", "1.8.0_402")) == 8
