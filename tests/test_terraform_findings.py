@@ -61,6 +61,12 @@ def terraform_test(root: Path, work_dir: Path) -> dict[str, Any]:
         "runs": runs,
         "states": {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"},
         "errors": [e["@message"] for e in events if e["@level"] == "error"],
+        # run -> the details of its error diagnostics (what a user reads under "Error:")
+        "details": {
+            e["@testrun"]: e["diagnostic"].get("detail", "")
+            for e in events
+            if e["type"] == "diagnostic" and e["@level"] == "error" and "@testrun" in e
+        },
     }
 
 
@@ -184,6 +190,56 @@ def test_network_module_zone_choice(tmp_path: Path) -> None:
 def test_login_less_dashboards_are_refused(plan_runs: dict[str, Any], run: str) -> None:
     # An expect_failures run passes only when the plan failed on that variable's validation.
     assert plan_runs["runs"].get(run) == "pass", (run, plan_runs["errors"])
+
+
+# Plans a user gets refused, without expect_failures: the message must say what is missing.
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/test"
+LONG_PREFIX = "nyc-taxi-123456789012-my-team-data-platform"  # + "-prod": 48 characters
+REFUSED: dict[str, tuple[dict[str, str | bool], list[str]]] = {
+    "no_login": (
+        {},
+        [
+            "Missing: dashboard_certificate_arn and dashboard_domain_name",
+            "dashboard_public_without_login = true",
+            "anyone who finds the URL",
+        ],
+    ),
+    "domain_only": (
+        {"dashboard_domain_name": "taxi.example.com"},
+        ["Missing: dashboard_certificate_arn.", "readable by anyone"],
+    ),
+    "certificate_only": (
+        {"dashboard_certificate_arn": CERTIFICATE, "dashboard_public_without_login": True},
+        ["without dashboard_domain_name", "/oauth2/idpresponse"],
+    ),
+    "long_prefix": (
+        {"dashboard_public_without_login": True, "name_prefix": LONG_PREFIX},
+        ["is 48 characters; at most 42"],
+    ),
+}
+
+
+def test_refused_plans_say_what_is_missing(tmp_path: Path) -> None:
+    # A copy of the configuration with one test file per refused plan (each stops at its error).
+    for part in ("terraform", "contract"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns(".terraform"))
+    (tmp_path / "spark").mkdir()
+    for name in ("__main__.py", "compact.py"):
+        shutil.copy(ROOT / "spark" / name, tmp_path / "spark" / name)
+    tests = tmp_path / "terraform" / "envs" / "aws" / "tests"
+    plan = (tests / "plan.tftest.hcl").read_text()
+    header = plan[: plan.index('\nrun "')]  # the mocks, overrides and common variables
+    (tests / "plan.tftest.hcl").unlink()
+    for run, (variables, _) in REFUSED.items():
+        values = "".join(f"    {k} = {json.dumps(v)}\n" for k, v in variables.items())
+        block = f'run "{run}" {{\n  command = plan\n  variables {{\n{values}  }}\n}}\n'
+        (tests / f"{run}.tftest.hcl").write_text(f"{header}\n{block}")
+    result = terraform_test(tests.parent, TEST_DIR / "terraform-aws-refused")
+    assert result["runs"] == dict.fromkeys(REFUSED, "error"), result["errors"]
+    for run, (_, phrases) in REFUSED.items():
+        detail = " ".join(result["details"].get(run, "").split())
+        for phrase in phrases:
+            assert phrase in detail, (run, phrase, detail)
 
 
 def listeners(state: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
