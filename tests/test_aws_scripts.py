@@ -333,7 +333,6 @@ def test_upgrade_that_changes_the_application_stops_it_before_apply_and_restarts
     sandbox: Sandbox,
 ) -> None:
     sandbox.running(compaction_run=False)
-    sandbox.images_pushed()
     sandbox.plan_changes(STREAM_ADDR, ["update"])
     result = sandbox.run("deploy.sh")
     calls = sandbox.calls()
@@ -355,7 +354,6 @@ def test_upgrade_that_changes_the_application_stops_it_before_apply_and_restarts
 
 def test_replacing_the_compaction_application_stops_it_first(sandbox: Sandbox) -> None:
     sandbox.running()
-    sandbox.images_pushed()
     sandbox.plan_changes(COMPACT_ADDR, ["delete", "create"])
     result = sandbox.run("deploy.sh")
     calls = sandbox.calls()
@@ -367,7 +365,6 @@ def test_replacing_the_compaction_application_stops_it_first(sandbox: Sandbox) -
 
 def test_unchanged_plan_stops_no_application(sandbox: Sandbox) -> None:
     sandbox.running()
-    sandbox.images_pushed()
     result = sandbox.run("deploy.sh")
     calls = sandbox.calls()
     assert result.returncode == 0, explain(result, calls)
