@@ -26,21 +26,11 @@ import pytest
 from localstack.terraform import Terraform, TerraformSettings
 from tests.conftest import ROOT
 from tests.fixtures.twin import TEST_DIR
+from tests.iam_policy import MANAGED_POLICIES
 
 ENV = ROOT / "terraform" / "envs" / "aws"
 NETWORK = ROOT / "terraform" / "modules" / "network"
 
-# AWS managed policies the roles attach, by ARN: their actions, from the AWS Managed Policy
-# Reference (AWSXRayDaemonWriteAccess, policy version v2).
-MANAGED_POLICY_ACTIONS = {
-    "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess": [
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:GetSamplingStatisticSummaries",
-    ],
-}
 # What Lambda needs on the execution role of a function with tracing_config mode Active.
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
@@ -107,19 +97,21 @@ def run_state(plan_runs: dict[str, Any], run: str) -> dict[str, Any]:
 
 
 def allowed_actions(state: dict[str, Any], role: dict[str, Any]) -> list[str]:
-    """Actions the role's attached managed policies and JSON inline policies allow."""
+    """Actions the role's attached managed policies (as tests/iam_policy.py has them) and inline
+    policies allow."""
     name, rid = role["values"]["name"], role["values"]["id"]
     actions: list[str] = []
+    documents: list[dict[str, Any]] = []
     for attachment in of_type(state, "aws_iam_role_policy_attachment"):
         if attachment["values"]["role"] == name:
             arn = attachment["values"]["policy_arn"]
-            assert arn in MANAGED_POLICY_ACTIONS, f"unknown managed policy {arn}: add its actions"
-            actions += MANAGED_POLICY_ACTIONS[arn]
-    documents = [p["values"]["policy"] for p in of_type(state, "aws_iam_role_policy")
-                 if p["values"]["role"] in (name, rid)]  # fmt: skip
+            assert arn in MANAGED_POLICIES, f"unknown managed policy {arn}: add it to iam_policy.py"
+            documents.append(MANAGED_POLICIES[arn])
+    documents += [json.loads(p["values"]["policy"]) for p in of_type(state, "aws_iam_role_policy")
+                  if p["values"]["role"] in (name, rid)]  # fmt: skip
     for document in documents:
         # Documents from aws_iam_policy_document are mocked (no statements) in the plan.
-        for statement in json.loads(document).get("Statement", []):
+        for statement in document.get("Statement", []):
             if statement.get("Effect") == "Allow":
                 listed = statement.get("Action", [])
                 actions += [listed] if isinstance(listed, str) else listed
