@@ -12,12 +12,13 @@ import pytest
 from producer.samples import DataSettings
 
 # Session fixtures: a test Kafka broker, the AWS twin (+ Terraform lake), one SparkSession,
-# Trino on the twin's Glue catalog (started only by the tests that ask for it).
+# Trino on the twin's Glue catalog, envs/aws's `terraform test` (each started only when asked).
 pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.twin",
     "tests.fixtures.spark",
     "tests.fixtures.trino",
+    "tests.fixtures.aws_plan",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

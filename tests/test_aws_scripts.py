@@ -4,9 +4,10 @@ The `aws`, `terraform` and `docker` on PATH are tests/standins: they record ever
 what the scripts meet on AWS (EMR Serverless applications STARTED -> STOPPING -> STOPPED, job runs
 RUNNING -> CANCELLING -> CANCELLED, the provider refusing to update or delete a started
 application, immutable ECR tags). Outputs, resource addresses and ids come from `terraform test`
-of the real envs/aws configuration (tests/test_terraform_aws.py's `tftest`), so the scripts read
-the shapes the real root produces. The scripts run from a copy in a clean git repository (the
-image tag is its commit), with DEPLOY_SKIP_BUILD=1 and stand-in artifacts: no Maven, no network.
+of the real envs/aws configuration (the session's `tftest`, tests/fixtures/aws_plan.py), so the
+scripts read the shapes the real root produces. The scripts run from a copy in a clean git
+repository (the image tag is its commit), with DEPLOY_SKIP_BUILD=1 and stand-in artifacts: no
+Maven, no network.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-import tests.test_terraform_aws as tfaws
 from tests.conftest import ROOT
 
 SCRIPTS = ROOT / "terraform" / "scripts"
@@ -32,9 +32,6 @@ STREAM_APP, COMPACT_APP = "00streamapp", "00compactapp"
 STREAM_ADDR = "module.stream.aws_emrserverless_application.this"
 COMPACT_ADDR = "module.maintenance.aws_emrserverless_application.this"
 ARTIFACTS = ("spark-job.zip", "pydeps.tar.gz", "probe.zip", "lambda_api.zip")
-
-# The real root's `terraform test -json -verbose` (module-scoped, run once for this file).
-tftest = tfaws.tftest
 
 Call = dict[str, Any]
 

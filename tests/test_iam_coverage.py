@@ -38,7 +38,7 @@ from tests.fixtures.aws_recorder import Call, RecordingProxy, recording
 from tests.fixtures.kafka import fresh_topic
 from tests.iam_policy import Plan, Policy, evaluate
 from tests.stream_support import E2E_DIR, Stream, send_feed
-from tests.test_terraform_aws import PROBE, load, terraform_for
+from tests.test_terraform_aws import PROBE, load
 
 pytestmark = pytest.mark.twin
 
@@ -62,14 +62,10 @@ DAY = "2025-01-15"  # the day of tests/api_lake.py and of the stream feed
 
 
 @pytest.fixture(scope="module")
-def plan() -> Plan:
+def plan(tftest: dict[str, Any]) -> Plan:
     """The final state of envs/aws/tests/plan.tftest.hcl's default run (mocked provider)."""
-    tf = terraform_for("aws")
-    tf.run("init", "-input=false", "-backend=false")
-    result = tf.run("test", "-json", "-verbose", ok_codes=(0, 1), capture=True)
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    states = {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"}
-    assert "defaults_plan_without_an_account" in states, result.stdout[-3000:]
+    states = tftest["states"]
+    assert "defaults_plan_without_an_account" in states, "\n".join(tftest["errors"])
     return Plan(states["defaults_plan_without_an_account"])
 
 

@@ -30,7 +30,7 @@ from moto import mock_aws
 from localstack.terraform import Terraform, TerraformSettings
 from tests.conftest import ROOT
 from tests.fixtures.twin import TEST_DIR
-from tests.tf_support import resources, run_terraform_test
+from tests.tf_support import resources
 
 TERRAFORM = ROOT / "terraform"
 AWS_ROOTS = {"bootstrap": TERRAFORM / "bootstrap", "aws": TERRAFORM / "envs" / "aws"}
@@ -79,12 +79,6 @@ def test_root_validates(name: str) -> None:
     result = terraform_for(name).validate()
     assert result["valid"], json.dumps(result["diagnostics"], indent=2)
     assert result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=2)
-
-
-@pytest.fixture(scope="module")
-def tftest() -> dict[str, Any]:
-    """``terraform test -json -verbose`` of envs/aws: the summary and each run's final state."""
-    return run_terraform_test(terraform_for("aws"))
 
 
 def test_envs_aws_plans_without_an_account(tftest: dict[str, Any]) -> None:

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from localstack.terraform import Terraform, TerraformSettings
 from tests.conftest import ROOT
 from tests.fixtures.twin import TEST_DIR
 from tests.iam_policy import MANAGED_POLICIES
+from tests.tf_support import run_terraform_test, terraform_for
 
 ENV = ROOT / "terraform" / "envs" / "aws"
 NETWORK = ROOT / "terraform" / "modules" / "network"
@@ -36,34 +36,12 @@ XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
 def terraform_test(root: Path, work_dir: Path) -> dict[str, Any]:
-    """``terraform test -json -verbose`` in ``root``: run results, final states, errors."""
-    tf = Terraform(TerraformSettings(root=root, work_dir=work_dir), quiet=True)
-    tf.run("init", "-input=false", "-backend=false")
-    result = tf.run("test", "-json", "-verbose", ok_codes=(0, 1), capture=True)
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    runs = {
-        e["test_run"]["run"]: e["test_run"]["status"]
-        for e in events
-        if e["type"] == "test_run" and e["test_run"].get("progress") == "complete"
-    }
-    return {
-        "returncode": result.returncode,
-        "runs": runs,
-        "states": {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"},
-        "errors": [e["@message"] for e in events if e["@level"] == "error"],
-        # run -> the details of its error diagnostics (what a user reads under "Error:")
-        "details": {
-            e["@testrun"]: e["diagnostic"].get("detail", "")
-            for e in events
-            if e["type"] == "diagnostic" and e["@level"] == "error" and "@testrun" in e
-        },
-    }
+    return run_terraform_test(terraform_for(root, work_dir))
 
 
 @pytest.fixture(scope="module")
-def plan_runs() -> dict[str, Any]:
-    # The same work folder as tests/test_terraform_aws.py's terraform_for("aws").
-    return terraform_test(ENV, TEST_DIR / "terraform-aws")
+def plan_runs(tftest: dict[str, Any]) -> dict[str, Any]:
+    return tftest  # the session's run of envs/aws/tests/plan.tftest.hcl
 
 
 def resources(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,19 +17,32 @@ PLAN_TEST = AWS_ENV / "tests" / "plan.tftest.hcl"
 
 
 def run_terraform_test(tf: Terraform, *args: str) -> dict[str, Any]:
-    """``terraform test -json -verbose``: the summary, each run's final state, the errors."""
+    """``terraform test -json -verbose``: the summary, each run's status and final state, the
+    errors, and each failed run's error details (what a user reads under "Error:")."""
     tf.run("init", "-input=false", "-backend=false")
     result = tf.run("test", "-json", "-verbose", *args, ok_codes=(0, 1), capture=True)
     events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    summary = next((e["test_summary"] for e in events if e["type"] == "test_summary"), None)
-    states = {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"}
-    errors = [e["@message"] for e in events if e["@level"] == "error"]
     return {
         "returncode": result.returncode,
-        "summary": summary,
-        "states": states,
-        "errors": errors,
+        "summary": next((e["test_summary"] for e in events if e["type"] == "test_summary"), None),
+        "runs": {
+            e["test_run"]["run"]: e["test_run"]["status"]
+            for e in events
+            if e["type"] == "test_run" and e["test_run"].get("progress") == "complete"
+        },
+        "states": {e["@testrun"]: e["test_state"] for e in events if e["type"] == "test_state"},
+        "errors": [e["@message"] for e in events if e["@level"] == "error"],
+        "details": {
+            e["@testrun"]: e["diagnostic"].get("detail", "")
+            for e in events
+            if e["type"] == "diagnostic" and e["@level"] == "error" and "@testrun" in e
+        },
     }
+
+
+def terraform_for(root: Path, work_dir: Path) -> Terraform:
+    """The project's runner (mirror CLI config, TF_DATA_DIR and state under ``work_dir``)."""
+    return Terraform(TerraformSettings(root=root, work_dir=work_dir), quiet=True)
 
 
 def block(text: str, opening: str) -> str:
