@@ -20,9 +20,9 @@ from lambda_api.build import BuildSettings, build
 from lambda_api.config import ApiSettings
 from localstack.terraform import Terraform
 from localstack.twin import Twin
-from spark.lake import LakeTarget
 from tests.api_lake import Lake, expected_summary, write_lake
 from tests.conftest import ROOT
+from tests.fixtures.twin import lake_target
 
 pytestmark = pytest.mark.twin
 
@@ -69,16 +69,7 @@ def zip_path() -> Path:
 @pytest.fixture(scope="module")
 def deployed(zip_path: Path, lake: dict[str, Any], twin: Twin) -> Iterator[tuple[str, Lake]]:
     assert lake["api_url"], "envs/local did not deploy the api module"
-    bucket = lake["lake"]["bucket_names"]["lake"]
-    s = twin.settings
-    target = LakeTarget(
-        uri=f"s3://{bucket}",
-        endpoint=twin.endpoint_url,
-        region=s.region,
-        access_key=s.access_key_id,
-        secret_key=s.secret_access_key,
-    )
-    yield lake["api_url"], write_lake(target)
+    yield lake["api_url"], write_lake(lake_target(twin, lake))
 
 
 @pytest.fixture(scope="module")

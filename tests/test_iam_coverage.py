@@ -31,11 +31,11 @@ from pydantic import SecretStr
 from lambda_api.app import create_app
 from lambda_api.config import ApiSettings
 from localstack.twin import Twin
-from spark.lake import LakeTarget
 from tests.api_lake import write_lake
 from tests.conftest import ROOT
 from tests.fixtures.aws_recorder import Call, RecordingProxy, recording
 from tests.fixtures.kafka import fresh_topic
+from tests.fixtures.twin import lake_target
 from tests.iam_policy import Plan, Policy, evaluate
 from tests.stream_support import E2E_DIR, Stream, send_feed
 from tests.test_terraform_aws import PROBE, load
@@ -208,14 +208,8 @@ def run_probe(proxy: RecordingProxy, plan: Plan, names: Names) -> None:
 def recorded(
     plan: Plan, names: Names, lake: dict[str, Any], twin: Twin, kafka_broker: Any
 ) -> Iterator[list[Call]]:
-    s = twin.settings
-    bucket = lake["lake"]["bucket_names"]["lake"]
     # The API's data, written as the stream writes it (setup: not recorded).
-    write_lake(
-        LakeTarget(
-            f"s3://{bucket}", twin.endpoint_url, s.region, s.access_key_id, s.secret_access_key
-        )
-    )
+    write_lake(lake_target(twin, lake))
     with recording(twin.endpoint_url) as proxy:
         run_api(proxy, plan, names)
         run_stream(proxy, plan, names, kafka_broker, twin)

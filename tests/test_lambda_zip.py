@@ -37,9 +37,9 @@ from lambda_api.config import ApiSettings
 from lambda_api.engines import AthenaEngine
 from localstack.terraform import Terraform
 from localstack.twin import Twin
-from spark.lake import LakeTarget
 from tests.api_lake import Lake, expected_summary, in_range, write_lake
 from tests.conftest import ROOT
+from tests.fixtures.twin import lake_target
 from tests.test_api_twin import RANGE, same
 
 DRIVER = ROOT / "tests" / "lambda_driver.py"
@@ -430,14 +430,7 @@ def without_clock(path: str, answer: dict[str, Any]) -> dict[str, Any]:
 def lake_written(lake: dict[str, Any], twin: Twin) -> Lake:
     """tests/api_lake.py's lake in the session's lake bucket (the same objects test_api_twin
     writes; rewriting them is idempotent)."""
-    s = twin.settings
-    target = LakeTarget(
-        uri=f"s3://{lake['lake']['bucket_names']['lake']}",
-        endpoint=twin.endpoint_url,
-        region=s.region,
-        access_key=s.access_key_id,
-        secret_key=s.secret_access_key,
-    )
+    target = lake_target(twin, lake)
     return write_lake(target)
 
 

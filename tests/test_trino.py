@@ -29,7 +29,7 @@ from lambda_api.config import ApiSettings
 from lambda_api.engines import DuckDBEngine
 from lambda_api.params import TimeRange
 from localstack.twin import Twin
-from spark.lake import LakeTarget, write_table
+from spark.lake import write_table
 from tests.api_lake import T0, make_dead_letters, make_trips, zone_metrics
 from tests.fixtures.trino import (
     Result,
@@ -39,6 +39,7 @@ from tests.fixtures.trino import (
     find_java_home,
     java_major,
 )
+from tests.fixtures.twin import lake_target
 
 pytestmark = pytest.mark.twin
 
@@ -115,14 +116,7 @@ def span_rows(span: Span, seed: int) -> tuple[list[dict[str, Any]], list[dict[st
 
 @pytest.fixture(scope="module")
 def written(lake: dict[str, Any], twin: Twin) -> Written:
-    s = twin.settings
-    target = LakeTarget(
-        uri=f"s3://{lake['lake']['bucket_names']['lake']}",
-        endpoint=twin.endpoint_url,
-        region=s.region,
-        access_key=s.access_key_id,
-        secret_key=s.secret_access_key,
-    )
+    target = lake_target(twin, lake)
     out = Written({}, {})
     for n, span in enumerate(SPANS):
         trips, dead = span_rows(span, seed=20 + n)
