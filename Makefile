@@ -9,7 +9,8 @@ UV          := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 PY          := .venv/bin/python
 WIPE        ?= 0
 
-.PHONY: help install local local-down status test lint typecheck bench bench-small clean \
+.PHONY: help install local local-down status test test-unit test-integration lint typecheck bench \
+	bench-small clean \
 	build-lambda api dashboard browser checkov-install checkov aws-build deploy destroy \
 	stream-start stream-stop stream-status compact aws-check aws-smoke
 
@@ -46,6 +47,14 @@ typecheck: install ## mypy --strict on every package
 
 test: lint typecheck checkov-install browser ## Lint, type-check and run every test (starts its own services on other ports)
 	$(PY) -m pytest
+
+# `service` and `spark` are set by tests/conftest.py from each test's fixtures and markers.
+# Spark is left out of the fast loop: its JVM start and the transform tests take minutes here.
+test-unit: install ## The fast loop: the tests that start no service and no Spark JVM
+	$(PY) -m pytest -m "not service and not spark" --durations=10
+
+test-integration: lint typecheck checkov-install browser ## The rest: tests that start services or Spark (make test = unit + these)
+	$(PY) -m pytest -m "service or spark" --durations=10
 
 chaos: install ## Only the chaos tests (kill -9 of the stream, broker and twin restarts; part of make test)
 	$(PY) -m pytest -m chaos

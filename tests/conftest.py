@@ -26,8 +26,26 @@ ROOT = Path(__file__).resolve().parent.parent
 TLC_FILES = DataSettings().trip_samples()
 
 
+# A test needs a service when it asks for one of these session fixtures (directly or through
+# another fixture) or carries one of these markers; `make test-unit` runs neither these nor Spark.
+SERVICE_FIXTURES = frozenset({"kafka_broker", "twin", "terraform_local", "lake", "trino", "tftest"})
+SERVICE_MARKERS = frozenset({"kafka", "twin", "browser", "chaos"})
+
+
+def needs_service(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    markers = {m.name for m in item.iter_markers()}
+    return bool(fixtures & SERVICE_FIXTURES or markers & SERVICE_MARKERS)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Chaos tests last: they restart the session's broker and twin under running work."""
+    """Mark `service` and `spark` from each test's fixture closure; chaos tests last (they restart
+    the session's broker and twin under running work)."""
+    for item in items:
+        if needs_service(item):
+            item.add_marker(pytest.mark.service)
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
     items.sort(key=lambda item: item.get_closest_marker("chaos") is not None)
 
 

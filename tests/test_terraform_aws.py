@@ -181,6 +181,7 @@ def checkov_binary() -> str | None:
     return next((c for c in candidates if c and Path(c).is_file()), None)
 
 
+@pytest.mark.service  # checkov lives in its own env (`make checkov-install`) and takes ~30 s
 def test_checkov_finds_no_failed_check() -> None:
     binary = checkov_binary()
     # `make test` installs it (its own env, like the twin's): a missing checkov is a failure.

@@ -28,6 +28,9 @@ from tests.fixtures.twin import TEST_DIR
 from tests.iam_policy import MANAGED_POLICIES
 from tests.tf_support import run_terraform_test, terraform_for
 
+# Each test runs `terraform test` itself (not through a fixture): not part of `make test-unit`.
+pytestmark = pytest.mark.service
+
 ENV = ROOT / "terraform" / "envs" / "aws"
 NETWORK = ROOT / "terraform" / "modules" / "network"
 

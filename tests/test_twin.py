@@ -13,18 +13,20 @@ from pathlib import Path
 import boto3
 import pytest
 
-from localstack.twin import Twin, TwinSettings
+from localstack.twin import Twin
 from tests.conftest import ROOT
+from tests.fixtures.twin import TWIN_PORT, twin_settings
 
 pytestmark = pytest.mark.twin
 
-SPARE_PORT = 14567
+# A second twin beside the session's (TWIN_PORT) under .local/test-<offset>/, both by offset.
+SPARE_PORT = TWIN_PORT + 1
 
 
 @pytest.fixture
 def spare_twin() -> Iterator[Twin]:
     """A second twin, not started, that a test may stop, kill and restart at will."""
-    t = Twin(TwinSettings(port=SPARE_PORT, state_dir=ROOT / ".local" / "test" / "twin-spare"))
+    t = Twin(twin_settings(port=SPARE_PORT, name="twin-spare"))
     t.wipe()
     try:
         yield t
