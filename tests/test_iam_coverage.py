@@ -16,6 +16,7 @@ on the same prefixes).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -76,6 +78,9 @@ class Names:
     twin_to_plan: dict[str, str]
     twin_account: str
     plan_account: str
+    # The stream and the compaction write a bucket of their own on the twin (it stands for the
+    # plan's lake bucket too), so the session lake other test files compare to stays as written.
+    own_lake: tuple[str, str] = ("", "")
 
     def to_plan(self, arn: str) -> str:
         if arn == "*":
@@ -96,15 +101,23 @@ class Names:
             value = value.replace(planned, twin)
         return value
 
+    def to_own_lake(self, value: str) -> str:
+        session, own = self.own_lake
+        value = self.to_twin(value)
+        return own if value == session else value.replace(f"s3://{session}", f"s3://{own}")
+
 
 @pytest.fixture(scope="module")
-def names(plan: Plan, lake: dict[str, Any]) -> Names:
+def names(plan: Plan, lake: dict[str, Any], twin: Twin) -> Names:
     local = lake["lake"]
     mapping = {local["bucket_names"][k]: v for k, v in plan.output("bucket_names").items()}
     mapping[local["database_name"]] = plan.output("athena")["database"]
     mapping[local["athena_workgroup"]] = plan.output("athena")["workgroup"]
+    own = f"{local['bucket_names']['lake']}-iam"
+    boto3.client("s3", **twin.client_kwargs()).create_bucket(Bucket=own)  # setup: not recorded
+    mapping[own] = plan.output("bucket_names")["lake"]
     account = plan.value("module.api.data.aws_caller_identity.current")["account_id"]
-    return Names(mapping, "000000000000", account)
+    return Names(mapping, "000000000000", account, (local["bucket_names"]["lake"], own))
 
 
 # ---- running each component through the proxy -----------------------------------------------
@@ -158,7 +171,7 @@ def run_stream(
         if k.startswith("spark.emr-serverless.driverEnv.")
     }
     env = {
-        k: names.to_twin(driver_env[k]).replace("s3://", "s3a://")
+        k: names.to_own_lake(driver_env[k]).replace("s3://", "s3a://")
         for k in ("STREAM_LAKE_URI", "STREAM_CHECKPOINT_URI", "STREAM_ABORTABLE_CHECKPOINTS")
     }
     topic = fresh_topic(kafka_broker, partitions=2)
@@ -179,7 +192,7 @@ def run_compaction(proxy: RecordingProxy, plan: Plan, names: Names) -> None:
     """``python -m spark.compact`` with the schedule's arguments (the day fixed, not days-ago)."""
     target = plan.value("module.maintenance.aws_scheduler_schedule.compact")["target"][0]
     args = json.loads(target["input"])["JobDriver"]["SparkSubmit"]["EntryPointArguments"]
-    lake_uri = names.to_twin(args[args.index("--lake-uri") + 1])
+    lake_uri = names.to_own_lake(args[args.index("--lake-uri") + 1])
     env = {**os.environ, **component_env(proxy, "compact")}
     env = {k: v for k, v in env.items() if not k.startswith("STREAM_")}
     out = subprocess.run(
@@ -199,7 +212,7 @@ def run_probe(proxy: RecordingProxy, plan: Plan, names: Names) -> None:
     env = plan.value("module.observability.aws_lambda_function.probe")["environment"][0]
     with pytest.MonkeyPatch.context() as mp:
         for k, v in {**env["variables"], **component_env(proxy, "probe")}.items():
-            mp.setenv(k, names.to_twin(v))
+            mp.setenv(k, names.to_own_lake(v))  # the progress the stream run wrote
         values = load(PROBE, "probe_iam").handler({}, None)
     assert "FreshnessSeconds" in values
 
@@ -208,8 +221,10 @@ def run_probe(proxy: RecordingProxy, plan: Plan, names: Names) -> None:
 def recorded(
     plan: Plan, names: Names, lake: dict[str, Any], twin: Twin, kafka_broker: Any
 ) -> Iterator[list[Call]]:
-    # The API's data, written as the stream writes it (setup: not recorded).
+    # The API's data, written as the stream writes it (setup: not recorded); the same in the
+    # stream's own bucket, so the compaction has files to merge there.
     write_lake(lake_target(twin, lake))
+    write_lake(dataclasses.replace(lake_target(twin, lake), uri=f"s3://{names.own_lake[1]}"))
     with recording(twin.endpoint_url) as proxy:
         run_api(proxy, plan, names)
         run_stream(proxy, plan, names, kafka_broker, twin)
