@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.standins.world import fail, record, world
+from tests.standins.world import fail, recorded, world
 
 
 def repo_and_tag(ref: str) -> tuple[str, str]:
@@ -43,9 +43,4 @@ def call(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    rc = 1
-    try:
-        rc = call(argv)
-    finally:
-        record("docker", argv, rc)
-    return rc
+    return recorded("docker", call, argv)

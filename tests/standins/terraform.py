@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.standins.world import fail, record, world
+from tests.standins.world import fail, recorded, world
 
 APP_TYPE = "aws_emrserverless_application"
 MUTABLE = ("CREATED", "STOPPED")
@@ -161,12 +161,7 @@ def call(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    rc = 1
-    try:
-        rc = call(argv)
-    finally:
-        record("terraform", argv, rc)
-    return rc
+    return recorded("terraform", call, argv)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,16 @@ def record(tool: str, argv: list[str], rc: int, result: Any = None) -> None:
     entry = {"tool": tool, "argv": argv, "rc": rc, "result": result}
     with open(os.environ["STANDIN_LOG"], "a") as log:
         log.write(json.dumps(entry) + "\n")
+
+
+def recorded(tool: str, call: Callable[[list[str]], int], argv: list[str]) -> int:
+    """Run a stand-in's ``call`` and record it, whatever it raises."""
+    rc = 1
+    try:
+        rc = call(argv)
+    finally:
+        record(tool, argv, rc)
+    return rc
 
 
 def fail(message: str, rc: int = 1) -> int:
